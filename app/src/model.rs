@@ -1,0 +1,421 @@
+//! The wire types of the /v1 contract (SPEC.md sections 1-4): one definition each, used by
+//! the server's handlers, the browser UI and the tests. Field names are the seed's camelCase.
+
+use crate::rules::{BusinessName, Comment, LongText, Password, Phone, RealName, Scale, UserName};
+use serde::{Deserialize, Serialize};
+use serde_repr::{Deserialize_repr, Serialize_repr};
+
+#[cfg(feature = "ssr")]
+use utoipa::{IntoParams, ToSchema};
+
+/// Every response, success or error: `code` equals the HTTP status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Envelope<T> {
+    pub code: u16,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl<T> Envelope<T> {
+    pub const SUCCESS: &'static str = "success";
+
+    pub fn data(data: T) -> Self {
+        Self { code: 200, message: Self::SUCCESS.into(), data: Some(data), total: None, token: None }
+    }
+
+    pub fn page(data: T, total: i64) -> Self {
+        Self { total: Some(total), ..Self::data(data) }
+    }
+}
+
+impl Envelope<()> {
+    pub fn success() -> Self {
+        Self { code: 200, message: Self::SUCCESS.into(), data: None, total: None, token: None }
+    }
+
+    pub fn token(token: String) -> Self {
+        Self { token: Some(token), ..Self::success() }
+    }
+
+    pub fn error(code: u16, message: String) -> Self {
+        Self { code, message, ..Self::success() }
+    }
+}
+
+/// User `status`: 0 pending, 1 approved, 2 not approved, 3 forbidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr, Deserialize_repr)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[repr(u8)]
+pub enum UserStatus {
+    Pending = 0,
+    Approved = 1,
+    NotApproved = 2,
+    Forbidden = 3,
+}
+
+/// Business `status`: 0 pending, 1 approved, 2 disapproved, 3 deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr, Deserialize_repr)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[repr(u8)]
+pub enum BusinessStatus {
+    Pending = 0,
+    Approved = 1,
+    Disapproved = 2,
+    Deleted = 3,
+}
+
+/// The verdict of a business audit: only approve (1) or disapprove (2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize_repr, Deserialize_repr)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[repr(u8)]
+pub enum BusinessVerdict {
+    Approve = 1,
+    Disapprove = 2,
+}
+
+impl From<BusinessVerdict> for BusinessStatus {
+    fn from(verdict: BusinessVerdict) -> Self {
+        match verdict {
+            BusinessVerdict::Approve => Self::Approved,
+            BusinessVerdict::Disapprove => Self::Disapproved,
+        }
+    }
+}
+
+/// The caller's role, always derived from the user's row (SPEC.md section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr, Deserialize_repr)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[repr(u8)]
+pub enum Role {
+    Pending = 0,
+    GeneralAdmin = 1,
+    GeneralUser = 2,
+    BusinessAdmin = 3,
+    SystemAdmin = 4,
+}
+
+impl Role {
+    /// The one derivation of a role from what is stored.
+    pub fn derive(is_system_admin: bool, status: UserStatus, is_admin: bool, in_approved_business: bool) -> Self {
+        match (is_system_admin, status, in_approved_business, is_admin) {
+            (true, _, _, _) => Role::SystemAdmin,
+            (false, UserStatus::Approved, true, true) => Role::BusinessAdmin,
+            (false, UserStatus::Approved, true, false) => Role::GeneralUser,
+            (false, UserStatus::Approved, false, _) => Role::GeneralAdmin,
+            // Users not approved or forbidden never get this far (401); pending is role 0.
+            (false, _, _, _) => Role::Pending,
+        }
+    }
+}
+
+/// `POST /v1/authorization`. Plain strings: a login never explains which rule a name breaks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+/// `GET /v1/authorization`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    pub display_name: String,
+    pub has_repo_account: bool,
+    pub role: Role,
+    pub private_project: bool,
+    pub enable_ingress: bool,
+    pub enable_alert: bool,
+    pub enable_admin_auto_deploy: bool,
+}
+
+/// `POST /v1/user` (registration) and `POST /v1/admin/user` (a sub-user). Registration
+/// ignores `businessId`; only a system administrator may name one when creating a user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NewUser {
+    pub user: UserName,
+    pub password: Password,
+    pub phone: Phone,
+    pub real_name: RealName,
+    pub is_admin: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_id: Option<i64>,
+}
+
+/// `PUT /v1/user`: the old password is checked against the hash, not against the rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub password: Password,
+}
+
+/// `PUT /v1/admin/user/{id}/password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct PasswordReset {
+    pub password: Password,
+}
+
+/// `PUT /v1/admin/user/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct UserAudit {
+    pub status: UserStatus,
+}
+
+/// A row of `GET /v1/admin/user`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: i64,
+    pub user: String,
+    pub status: UserStatus,
+    pub real_name: String,
+    pub phone: String,
+    pub create_time: i64,
+    pub update_time: i64,
+    pub is_admin: bool,
+    pub role: Role,
+    pub business_id: Option<i64>,
+}
+
+/// `{id}` of a created resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Created {
+    pub id: i64,
+}
+
+/// `POST /v1/business`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct NewBusiness {
+    pub name: BusinessName,
+    pub introduce: LongText,
+    pub objective: LongText,
+    pub scale: Scale,
+}
+
+/// `PUT /v1/admin/business/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct BusinessAudit {
+    pub status: BusinessVerdict,
+    #[serde(default)]
+    pub comment: Comment,
+}
+
+/// A business, in the list and in the detail view alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Business {
+    pub id: i64,
+    pub name: String,
+    pub user_id: i64,
+    pub comment: String,
+    pub status: BusinessStatus,
+    pub introduce: String,
+    pub objective: String,
+    pub scale: String,
+    pub create_time: i64,
+    pub update_time: i64,
+}
+
+/// An entry of `GET /v1/admin/audit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: i64,
+    pub detail: String,
+    pub create_time: i64,
+}
+
+/// `page`: a whole number from 1; default 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "u32")]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[cfg_attr(feature = "ssr", schema(value_type = u32))]
+pub struct Page(u32);
+
+/// `pageSize`: a whole number from 1 to 100; default 10.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "u32")]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[cfg_attr(feature = "ssr", schema(value_type = u32))]
+pub struct PageSize(u32);
+
+macro_rules! bounded_number {
+    ($name:ident, $min:expr, $max:expr, $default:expr, $rule:expr) => {
+        impl $name {
+            pub const RULE: &'static str = $rule;
+
+            pub fn new(value: u32) -> Result<Self, crate::rules::RuleError> {
+                if ($min..=$max).contains(&value) {
+                    Ok(Self(value))
+                } else {
+                    Err(crate::rules::RuleError(Self::RULE))
+                }
+            }
+
+            pub fn get(self) -> u32 {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self($default)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = crate::rules::RuleError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                let value = raw.trim().parse().map_err(|_| crate::rules::RuleError(Self::RULE))?;
+                Self::new(value)
+            }
+        }
+
+        impl From<$name> for u32 {
+            fn from(value: $name) -> u32 {
+                value.0
+            }
+        }
+    };
+}
+
+bounded_number!(Page, 1, u32::MAX, 1, "must be a whole number from 1");
+bounded_number!(PageSize, 1, 100, 10, "must be a whole number from 1 to 100");
+
+impl Page {
+    /// Rows to skip before this page.
+    pub fn offset(self, size: PageSize) -> i64 {
+        (i64::from(self.0) - 1) * i64::from(size.0)
+    }
+}
+
+/// `order`: `asc` (the default) or `desc`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// `orderBy` of the user list: a whitelist, so no column name ever comes from a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub enum UserOrder {
+    #[default]
+    #[serde(rename = "id")]
+    Id,
+    #[serde(rename = "user_name")]
+    UserName,
+}
+
+/// `orderBy` of the business list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub enum BusinessOrder {
+    #[default]
+    #[serde(rename = "id")]
+    Id,
+}
+
+/// Query of `GET /v1/admin/user`. Unknown parameters are ignored, like unknown JSON fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserQuery {
+    pub order_by: UserOrder,
+    pub order: SortOrder,
+    #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
+    pub page: Page,
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]
+    pub page_size: PageSize,
+}
+
+/// Query of `GET /v1/business`; `name` matches case-insensitively anywhere in the name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase", default)]
+pub struct BusinessQuery {
+    pub order_by: BusinessOrder,
+    pub order: SortOrder,
+    #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
+    pub page: Page,
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]
+    pub page_size: PageSize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Query of `GET /v1/admin/audit` (newest first).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase", default)]
+pub struct PageQuery {
+    #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
+    pub page: Page,
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]
+    pub page_size: PageSize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_derive_from_status_membership_and_admin_flag() {
+        use UserStatus::*;
+        assert_eq!(Role::derive(true, Approved, true, false), Role::SystemAdmin);
+        assert_eq!(Role::derive(false, Pending, true, true), Role::Pending);
+        assert_eq!(Role::derive(false, Approved, false, true), Role::GeneralAdmin);
+        assert_eq!(Role::derive(false, Approved, false, false), Role::GeneralAdmin);
+        assert_eq!(Role::derive(false, Approved, true, true), Role::BusinessAdmin);
+        assert_eq!(Role::derive(false, Approved, true, false), Role::GeneralUser);
+    }
+
+    #[test]
+    fn pages_and_sizes_parse_from_query_text() {
+        let q: UserQuery = serde_json::from_str(r#"{"page":"3","pageSize":"100","orderBy":"user_name","order":"desc"}"#).unwrap();
+        assert_eq!((q.page.get(), q.page_size.get()), (3, 100));
+        assert_eq!((q.order_by, q.order), (UserOrder::UserName, SortOrder::Desc));
+        for bad in [r#"{"page":"0"}"#, r#"{"pageSize":"101"}"#, r#"{"pageSize":"x"}"#, r#"{"orderBy":"name"}"#] {
+            assert!(serde_json::from_str::<UserQuery>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Page::new(3).unwrap().offset(PageSize::new(10).unwrap()), 20);
+    }
+
+    #[test]
+    fn envelopes_leave_out_what_is_absent() {
+        let json = serde_json::to_string(&Envelope::success()).unwrap();
+        assert_eq!(json, r#"{"code":200,"message":"success"}"#);
+        let json = serde_json::to_string(&Envelope::page(vec![1], 7)).unwrap();
+        assert_eq!(json, r#"{"code":200,"message":"success","data":[1],"total":7}"#);
+    }
+}

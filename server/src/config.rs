@@ -1,0 +1,192 @@
+//! Typed configuration from the environment (SPEC.md section 7), mirrored by flags.
+//!
+//! Each field names its variable in `value_name`, so clap's message for a bad value names
+//! the variable; `Config::load` turns that message into the one line printed at start.
+
+use app::rules::{Password, RuleError, UserName};
+use clap::Parser;
+use clap::builder::BoolishValueParser;
+use std::fmt;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ote-portal", version, about = "OTE Portal: users and businesses of a multi-tenant edge platform")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", value_name = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// `sqlite://PATH` (created and migrated on start) or `postgres://...`.
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = "sqlite://data/ote.db", hide_env_values = true, value_parser = DatabaseUrl::parse)]
+    pub database_url: DatabaseUrl,
+
+    /// The first system administrator's name.
+    #[arg(long, env = "OTE_ADMIN_USER", value_name = "OTE_ADMIN_USER", default_value = "admin", value_parser = rule(UserName::parse))]
+    pub admin_user: UserName,
+
+    /// Its password, used only when it is first created; generated and printed once if unset.
+    #[arg(long, env = "OTE_ADMIN_PASSWORD", value_name = "OTE_ADMIN_PASSWORD", hide_env_values = true, value_parser = rule(Password::parse))]
+    pub admin_password: Option<Password>,
+
+    /// Token signing secret, at least 32 bytes; generated once and kept in the database if unset.
+    #[arg(long, env = "OTE_JWT_SECRET", value_name = "OTE_JWT_SECRET", hide_env_values = true, value_parser = JwtSecret::parse)]
+    pub jwt_secret: Option<JwtSecret>,
+
+    #[command(flatten)]
+    pub flags: PlatformFlags,
+}
+
+/// The four platform flags `GET /v1/authorization` reports.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct PlatformFlags {
+    #[arg(long, env = "OTE_PRIVATE_PROJECT", value_name = "OTE_PRIVATE_PROJECT", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub private_project: bool,
+    #[arg(long, env = "OTE_ENABLE_INGRESS", value_name = "OTE_ENABLE_INGRESS", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub enable_ingress: bool,
+    #[arg(long, env = "OTE_ENABLE_ALERT", value_name = "OTE_ENABLE_ALERT", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub enable_alert: bool,
+    #[arg(long, env = "OTE_ENABLE_ADMIN_AUTO_DEPLOY", value_name = "OTE_ENABLE_ADMIN_AUTO_DEPLOY", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub enable_admin_auto_deploy: bool,
+}
+
+/// Adapts a field rule of `app::rules` to a clap value parser.
+fn rule<T>(parse: fn(&str) -> Result<T, RuleError>) -> impl Fn(&str) -> Result<T, String> + Clone {
+    move |raw| parse(raw).map_err(|e| e.to_string())
+}
+
+impl Config {
+    /// Reads flags and environment. `Err` is the one line to print before exiting;
+    /// `--help` and `--version` print and exit here.
+    pub fn load() -> Result<Self, String> {
+        Self::try_parse().map_err(one_line)
+    }
+
+    /// Reads the given flags and the environment, as `load` does for the process.
+    pub fn load_from<I, T>(args: I) -> Result<Self, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(args).map_err(one_line)
+    }
+}
+
+fn one_line(err: clap::Error) -> String {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        err.exit();
+    }
+    let rendered = err.to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    format!("configuration: {}", first.trim_start_matches("error: "))
+}
+
+/// Where the data lives; `Display` masks any password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = Self(raw.trim().to_owned());
+        url.dialect().map(|_| url)
+    }
+
+    pub fn dialect(&self) -> Result<Dialect, String> {
+        match self.0.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Ok(Dialect::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Dialect::Postgres),
+            _ => Err("must start with sqlite:// or postgres://".into()),
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// `postgres://user:secret@host/db` shows as `postgres://user:***@host/db`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = &self.0;
+        if let Some((scheme, rest)) = url.split_once("://")
+            && let Some((userinfo, host)) = rest.split_once('@')
+            && let Some((user, _password)) = userinfo.split_once(':')
+        {
+            return write!(f, "{scheme}://{user}:***@{host}");
+        }
+        f.write_str(url)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The HS256 key; never shown.
+#[derive(Clone)]
+pub struct JwtSecret(Vec<u8>);
+
+impl JwtSecret {
+    pub const MIN_BYTES: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() < Self::MIN_BYTES {
+            return Err(format!("must be at least {} bytes", Self::MIN_BYTES));
+        }
+        Ok(Self(raw.as_bytes().to_vec()))
+    }
+
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(args: &[&str]) -> Result<Config, String> {
+        Config::load_from(std::iter::once("ote-portal").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_in_one_line_naming_its_variable() {
+        let err = load(&["--site-addr", "nowhere"]).unwrap_err();
+        assert!(err.contains("LEPTOS_SITE_ADDR") && !err.contains('\n'), "{err}");
+        let err = load(&["--jwt-secret", "short"]).unwrap_err();
+        assert!(err.contains("OTE_JWT_SECRET") && err.contains("at least 32 bytes"), "{err}");
+        let err = load(&["--database-url", "mysql://x"]).unwrap_err();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        let err = load(&["--admin-password", "weak"]).unwrap_err();
+        assert!(err.contains("OTE_ADMIN_PASSWORD") && err.contains("uppercase"), "{err}");
+        let err = load(&["--enable-alert", "maybe"]).unwrap_err();
+        assert!(err.contains("OTE_ENABLE_ALERT"), "{err}");
+    }
+
+    #[test]
+    fn database_urls_hide_their_password() {
+        let url = DatabaseUrl::parse("postgres://ote:s3cret@db:5432/ote").unwrap();
+        assert_eq!(url.to_string(), "postgres://ote:***@db:5432/ote");
+        assert_eq!(url.dialect(), Ok(Dialect::Postgres));
+        let url = DatabaseUrl::parse("sqlite://data/ote.db").unwrap();
+        assert_eq!(url.to_string(), "sqlite://data/ote.db");
+    }
+}

@@ -1,0 +1,100 @@
+//! The database: one `Any` pool for SQLite and PostgreSQL alike. What differs between the
+//! two dialects lives here and in the two migration folders, nowhere else.
+
+use crate::config::{DatabaseUrl, Dialect};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+/// Names of the unique indexes (see the migrations) and the 409 message each one means.
+const UNIQUE_INDEXES: &[(&str, &str)] = &[
+    ("users_name_key", "user: is already taken"),
+    ("users_phone_key", "phone: is already registered"),
+    ("businesses_name_key", "name: is already taken by a pending or approved business"),
+    ("businesses_owner_key", "user: already has a pending or approved business"),
+];
+
+/// The 409 message for a unique-constraint violation, if `err` is one.
+pub fn conflict_message(err: &sqlx::Error) -> Option<&'static str> {
+    let sqlx::Error::Database(db_err) = err else { return None };
+    if !db_err.is_unique_violation() {
+        return None;
+    }
+    // PostgreSQL names the index in `constraint()`; SQLite only in the message text.
+    let text = db_err.constraint().map(str::to_owned).unwrap_or_else(|| db_err.message().to_owned());
+    let message = UNIQUE_INDEXES.iter().find(|(index, _)| text.contains(index)).map(|(_, message)| *message);
+    Some(message.unwrap_or("a value that must be unique is already taken"))
+}
+
+impl Db {
+    /// Opens the pool (creating an SQLite file and its folder if missing) and checks that
+    /// the database answers.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, sqlx::Error> {
+        install_default_drivers();
+        let dialect = url.dialect().map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let mut address = url.expose().to_owned();
+        if dialect == Dialect::Sqlite {
+            prepare_sqlite_file(&address)?;
+            if !address.contains("mode=") {
+                address.push_str(if address.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            }
+            // WAL lets readers run beside the one writer; FULL keeps every acknowledged
+            // write across a power loss; writers wait for each other instead of failing.
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    ))
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&address).await?;
+        Ok(Self { pool, dialect })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
+            Dialect::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await,
+        }
+    }
+
+    /// A transaction that will write. SQLite must take the write lock at `BEGIN`: a
+    /// deferred transaction that reads first fails, instead of waiting, when another
+    /// writer commits in between.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+}
+
+/// `sqlite://data/ote.db` → make sure `data/` exists, so a first start just works.
+fn prepare_sqlite_file(url: &str) -> Result<(), sqlx::Error> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! OTE Portal's server: configuration, database, the `/v1` API and the server-rendered
+//! pages, in one axum router. `main.rs` only wires it to the process.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod state;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::state::AppState;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Why the server did not start; each message names the setting to look at.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("DATABASE_URL: cannot open {url}: {source}")]
+    Database { url: String, source: sqlx::Error },
+    #[error("DATABASE_URL: cannot migrate {url}: {source}")]
+    Migrate { url: String, source: sqlx::migrate::MigrateError },
+    #[error("LEPTOS_SITE_ADDR: cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("LEPTOS_*: {0}")]
+    Leptos(String),
+}
+
+/// A started portal: database open and migrated, socket bound, not yet serving.
+pub struct Portal {
+    pub state: AppState,
+    listener: TcpListener,
+}
+
+impl Portal {
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let url = config.database_url.to_string();
+        let db = Db::connect(&config.database_url)
+            .await
+            .map_err(|source| StartError::Database { url: url.clone(), source })?;
+        db.migrate().await.map_err(|source| StartError::Migrate { url, source })?;
+
+        let mut leptos = leptos::config::get_configuration(None)
+            .map_err(|e| StartError::Leptos(e.to_string()))?
+            .leptos_options;
+        leptos.site_addr = config.site_addr;
+
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
+        let state = AppState { db, config: Arc::new(config), leptos };
+        Ok(Self { state, listener })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight and closes
+    /// the database.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = routes::router(self.state.clone());
+        tracing::info!(addr = %self.local_addr(), "serving");
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        self.state.db.pool.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
