@@ -26,25 +26,47 @@ impl<T> Envelope<T> {
     pub const SUCCESS: &'static str = "success";
 
     pub fn data(data: T) -> Self {
-        Self { code: 200, message: Self::SUCCESS.into(), data: Some(data), total: None, token: None }
+        Self {
+            code: 200,
+            message: Self::SUCCESS.into(),
+            data: Some(data),
+            total: None,
+            token: None,
+        }
     }
 
     pub fn page(data: T, total: i64) -> Self {
-        Self { total: Some(total), ..Self::data(data) }
+        Self {
+            total: Some(total),
+            ..Self::data(data)
+        }
     }
 }
 
 impl Envelope<()> {
     pub fn success() -> Self {
-        Self { code: 200, message: Self::SUCCESS.into(), data: None, total: None, token: None }
+        Self {
+            code: 200,
+            message: Self::SUCCESS.into(),
+            data: None,
+            total: None,
+            token: None,
+        }
     }
 
     pub fn token(token: String) -> Self {
-        Self { token: Some(token), ..Self::success() }
+        Self {
+            token: Some(token),
+            ..Self::success()
+        }
     }
 
     pub fn error(code: u16, message: String) -> Self {
-        Self { code, message, ..Self::success() }
+        Self {
+            code,
+            message,
+            ..Self::success()
+        }
     }
 }
 
@@ -69,6 +91,32 @@ pub enum BusinessStatus {
     Disapproved = 2,
     Deleted = 3,
 }
+
+/// Reads a stored status code back into its enum.
+macro_rules! from_code {
+    ($($name:ident { $($variant:ident),* }),*) => {$(
+        impl $name {
+            pub fn from_code(code: i64) -> Option<Self> {
+                [$(Self::$variant),*].into_iter().find(|v| *v as i64 == code)
+            }
+        }
+    )*};
+}
+
+from_code!(
+    UserStatus {
+        Pending,
+        Approved,
+        NotApproved,
+        Forbidden
+    },
+    BusinessStatus {
+        Pending,
+        Approved,
+        Disapproved,
+        Deleted
+    }
+);
 
 /// The verdict of a business audit: only approve (1) or disapprove (2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize_repr, Deserialize_repr)]
@@ -102,7 +150,12 @@ pub enum Role {
 
 impl Role {
     /// The one derivation of a role from what is stored.
-    pub fn derive(is_system_admin: bool, status: UserStatus, is_admin: bool, in_approved_business: bool) -> Self {
+    pub fn derive(
+        is_system_admin: bool,
+        status: UserStatus,
+        is_admin: bool,
+        in_approved_business: bool,
+    ) -> Self {
         match (is_system_admin, status, in_approved_business, is_admin) {
             (true, _, _, _) => Role::SystemAdmin,
             (false, UserStatus::Approved, true, true) => Role::BusinessAdmin,
@@ -290,7 +343,10 @@ macro_rules! bounded_number {
         impl TryFrom<String> for $name {
             type Error = crate::rules::RuleError;
             fn try_from(raw: String) -> Result<Self, Self::Error> {
-                let value = raw.trim().parse().map_err(|_| crate::rules::RuleError(Self::RULE))?;
+                let value = raw
+                    .trim()
+                    .parse()
+                    .map_err(|_| crate::rules::RuleError(Self::RULE))?;
                 Self::new(value)
             }
         }
@@ -402,10 +458,17 @@ mod tests {
 
     #[test]
     fn pages_and_sizes_parse_from_query_text() {
-        let q: UserQuery = serde_json::from_str(r#"{"page":"3","pageSize":"100","orderBy":"user_name","order":"desc"}"#).unwrap();
+        let q: UserQuery =
+            serde_json::from_str(r#"{"page":"3","pageSize":"100","orderBy":"user_name","order":"desc"}"#)
+                .unwrap();
         assert_eq!((q.page.get(), q.page_size.get()), (3, 100));
         assert_eq!((q.order_by, q.order), (UserOrder::UserName, SortOrder::Desc));
-        for bad in [r#"{"page":"0"}"#, r#"{"pageSize":"101"}"#, r#"{"pageSize":"x"}"#, r#"{"orderBy":"name"}"#] {
+        for bad in [
+            r#"{"page":"0"}"#,
+            r#"{"pageSize":"101"}"#,
+            r#"{"pageSize":"x"}"#,
+            r#"{"orderBy":"name"}"#,
+        ] {
             assert!(serde_json::from_str::<UserQuery>(bad).is_err(), "{bad}");
         }
         assert_eq!(Page::new(3).unwrap().offset(PageSize::new(10).unwrap()), 20);

@@ -111,8 +111,14 @@ impl Password {
     pub fn checklist(raw: &str) -> [(PasswordCheck, bool); 4] {
         [
             (PasswordCheck::Length, char_count_within(raw, 8, 20)),
-            (PasswordCheck::Uppercase, raw.chars().any(|c| c.is_ascii_uppercase())),
-            (PasswordCheck::Lowercase, raw.chars().any(|c| c.is_ascii_lowercase())),
+            (
+                PasswordCheck::Uppercase,
+                raw.chars().any(|c| c.is_ascii_uppercase()),
+            ),
+            (
+                PasswordCheck::Lowercase,
+                raw.chars().any(|c| c.is_ascii_lowercase()),
+            ),
             (PasswordCheck::Digit, raw.chars().any(|c| c.is_ascii_digit())),
         ]
     }
@@ -203,11 +209,34 @@ mod tests {
 
     #[test]
     fn user_names_follow_the_rule() {
-        for ok in ["ab", "a1", "Zed", "9lives", "a.b-c_d", &"x".repeat(32), "  padded  "] {
+        for ok in [
+            "ab",
+            "a1",
+            "Zed",
+            "9lives",
+            "a.b-c_d",
+            &"x".repeat(32),
+            "  padded  ",
+        ] {
             assert!(UserName::parse(ok).is_ok(), "{ok:?} should pass");
         }
-        for bad in ["", "a", &"x".repeat(33), "_ab", ".ab", "-ab", "a b", "ab!", "ünï", "ab\u{0}"] {
-            assert_eq!(UserName::parse(bad), Err(RuleError(UserName::RULE)), "{bad:?} should fail");
+        for bad in [
+            "",
+            "a",
+            &"x".repeat(33),
+            "_ab",
+            ".ab",
+            "-ab",
+            "a b",
+            "ab!",
+            "ünï",
+            "ab\u{0}",
+        ] {
+            assert_eq!(
+                UserName::parse(bad),
+                Err(RuleError(UserName::RULE)),
+                "{bad:?} should fail"
+            );
         }
         assert_eq!(UserName::parse("  alice ").unwrap().as_str(), "alice");
     }
@@ -217,7 +246,14 @@ mod tests {
         for ok in ["Abcdefg1", "Abcdefghijklmnopqr12", "aB3 xxxx", "Ünïcode1a"] {
             assert!(Password::parse(ok).is_ok(), "{ok:?} should pass");
         }
-        for bad in ["Abcdef1", "Abcdefghijklmnopqrs12", "abcdefg1", "ABCDEFG1", "Abcdefgh", ""] {
+        for bad in [
+            "Abcdef1",
+            "Abcdefghijklmnopqrs12",
+            "abcdefg1",
+            "ABCDEFG1",
+            "Abcdefgh",
+            "",
+        ] {
             assert!(Password::parse(bad).is_err(), "{bad:?} should fail");
         }
         assert_eq!(Password::parse(" Abcdef1 ").unwrap().as_str(), " Abcdef1 ");
@@ -239,7 +275,16 @@ mod tests {
         for ok in ["12345", "+8613800138000", &"1".repeat(20), " 12345 "] {
             assert!(Phone::parse(ok).is_ok(), "{ok:?} should pass");
         }
-        for bad in ["1234", &"1".repeat(21), "++12345", "123-456", "12345+", "+", "", "１２３４５"] {
+        for bad in [
+            "1234",
+            &"1".repeat(21),
+            "++12345",
+            "123-456",
+            "12345+",
+            "+",
+            "",
+            "１２３４５",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

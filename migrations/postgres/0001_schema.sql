@@ -22,9 +22,9 @@ CREATE TABLE users (
     password_hash    TEXT    NOT NULL,
     phone            TEXT    NOT NULL,
     real_name        TEXT    NOT NULL,
-    is_admin         BOOLEAN NOT NULL,
-    is_system_admin  BOOLEAN NOT NULL DEFAULT FALSE,
-    has_repo_account BOOLEAN NOT NULL DEFAULT FALSE,
+    is_admin         BIGINT  NOT NULL,
+    is_system_admin  BIGINT  NOT NULL DEFAULT 0,
+    has_repo_account BIGINT  NOT NULL DEFAULT 0,
     status           BIGINT  NOT NULL DEFAULT 0,
     business_id      BIGINT  REFERENCES businesses (id),
     token_version    BIGINT  NOT NULL DEFAULT 0,
@@ -34,7 +34,7 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_name_key ON users (lower(user_name)) WHERE deleted_at IS NULL;
 CREATE UNIQUE INDEX users_phone_key ON users (phone) WHERE deleted_at IS NULL;
-CREATE UNIQUE INDEX users_one_system_admin ON users (is_system_admin) WHERE is_system_admin;
+CREATE UNIQUE INDEX users_one_system_admin ON users (is_system_admin) WHERE is_system_admin = 1;
 CREATE INDEX users_business ON users (business_id, id) WHERE deleted_at IS NULL;
 
 CREATE TABLE revoked_tokens (

@@ -1,4 +1,5 @@
--- OTE Portal schema, SQLite dialect. Times are Unix seconds. Keep in step with
+-- OTE Portal schema, SQLite dialect. Times are Unix seconds; flags are 0 or 1 (BIGINT in
+-- both dialects, since sqlx's Any driver reads no SQLite BOOLEAN). Keep in step with
 -- ../postgres/0001_schema.sql: same tables, columns and index names.
 
 CREATE TABLE businesses (
@@ -23,9 +24,9 @@ CREATE TABLE users (
     password_hash    TEXT    NOT NULL,
     phone            TEXT    NOT NULL,
     real_name        TEXT    NOT NULL,
-    is_admin         BOOLEAN NOT NULL,
-    is_system_admin  BOOLEAN NOT NULL DEFAULT FALSE,
-    has_repo_account BOOLEAN NOT NULL DEFAULT FALSE,
+    is_admin         BIGINT  NOT NULL,
+    is_system_admin  BIGINT  NOT NULL DEFAULT 0,
+    has_repo_account BIGINT  NOT NULL DEFAULT 0,
     status           BIGINT  NOT NULL DEFAULT 0,
     business_id      BIGINT  REFERENCES businesses (id),
     -- Raised to end every token issued before (password change, reset, audit to 2 or 3).
@@ -37,7 +38,7 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_name_key ON users (lower(user_name)) WHERE deleted_at IS NULL;
 CREATE UNIQUE INDEX users_phone_key ON users (phone) WHERE deleted_at IS NULL;
-CREATE UNIQUE INDEX users_one_system_admin ON users (is_system_admin) WHERE is_system_admin;
+CREATE UNIQUE INDEX users_one_system_admin ON users (is_system_admin) WHERE is_system_admin = 1;
 CREATE INDEX users_business ON users (business_id, id) WHERE deleted_at IS NULL;
 
 -- Single tokens ended before their expiry (logout, refresh); rows go once expired.

@@ -4,16 +4,25 @@
 //! the variable; `Config::load` turns that message into the one line printed at start.
 
 use app::rules::{Password, RuleError, UserName};
-use clap::Parser;
 use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser};
 use std::fmt;
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "ote-portal", version, about = "OTE Portal: users and businesses of a multi-tenant edge platform")]
+#[command(
+    name = "ote-portal",
+    version,
+    about = "OTE Portal: users and businesses of a multi-tenant edge platform"
+)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "LEPTOS_SITE_ADDR", value_name = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ADDR",
+        value_name = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub site_addr: SocketAddr,
 
     /// `sqlite://PATH` (created and migrated on start) or `postgres://...`.
@@ -39,13 +48,13 @@ pub struct Config {
 /// The four platform flags `GET /v1/authorization` reports.
 #[derive(Debug, Clone, Copy, Default, clap::Args)]
 pub struct PlatformFlags {
-    #[arg(long, env = "OTE_PRIVATE_PROJECT", value_name = "OTE_PRIVATE_PROJECT", default_value = "false", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "OTE_PRIVATE_PROJECT", value_name = "OTE_PRIVATE_PROJECT", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub private_project: bool,
-    #[arg(long, env = "OTE_ENABLE_INGRESS", value_name = "OTE_ENABLE_INGRESS", default_value = "false", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "OTE_ENABLE_INGRESS", value_name = "OTE_ENABLE_INGRESS", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub enable_ingress: bool,
-    #[arg(long, env = "OTE_ENABLE_ALERT", value_name = "OTE_ENABLE_ALERT", default_value = "false", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "OTE_ENABLE_ALERT", value_name = "OTE_ENABLE_ALERT", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub enable_alert: bool,
-    #[arg(long, env = "OTE_ENABLE_ADMIN_AUTO_DEPLOY", value_name = "OTE_ENABLE_ADMIN_AUTO_DEPLOY", default_value = "false", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "OTE_ENABLE_ADMIN_AUTO_DEPLOY", value_name = "OTE_ENABLE_ADMIN_AUTO_DEPLOY", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub enable_admin_auto_deploy: bool,
 }
 
@@ -172,11 +181,17 @@ mod tests {
         let err = load(&["--site-addr", "nowhere"]).unwrap_err();
         assert!(err.contains("LEPTOS_SITE_ADDR") && !err.contains('\n'), "{err}");
         let err = load(&["--jwt-secret", "short"]).unwrap_err();
-        assert!(err.contains("OTE_JWT_SECRET") && err.contains("at least 32 bytes"), "{err}");
+        assert!(
+            err.contains("OTE_JWT_SECRET") && err.contains("at least 32 bytes"),
+            "{err}"
+        );
         let err = load(&["--database-url", "mysql://x"]).unwrap_err();
         assert!(err.contains("DATABASE_URL"), "{err}");
         let err = load(&["--admin-password", "weak"]).unwrap_err();
-        assert!(err.contains("OTE_ADMIN_PASSWORD") && err.contains("uppercase"), "{err}");
+        assert!(
+            err.contains("OTE_ADMIN_PASSWORD") && err.contains("uppercase"),
+            "{err}"
+        );
         let err = load(&["--enable-alert", "maybe"]).unwrap_err();
         assert!(err.contains("OTE_ENABLE_ALERT"), "{err}");
     }

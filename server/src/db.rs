@@ -16,19 +16,33 @@ pub struct Db {
 const UNIQUE_INDEXES: &[(&str, &str)] = &[
     ("users_name_key", "user: is already taken"),
     ("users_phone_key", "phone: is already registered"),
-    ("businesses_name_key", "name: is already taken by a pending or approved business"),
-    ("businesses_owner_key", "user: already has a pending or approved business"),
+    (
+        "businesses_name_key",
+        "name: is already taken by a pending or approved business",
+    ),
+    (
+        "businesses_owner_key",
+        "user: already has a pending or approved business",
+    ),
 ];
 
 /// The 409 message for a unique-constraint violation, if `err` is one.
 pub fn conflict_message(err: &sqlx::Error) -> Option<&'static str> {
-    let sqlx::Error::Database(db_err) = err else { return None };
+    let sqlx::Error::Database(db_err) = err else {
+        return None;
+    };
     if !db_err.is_unique_violation() {
         return None;
     }
     // PostgreSQL names the index in `constraint()`; SQLite only in the message text.
-    let text = db_err.constraint().map(str::to_owned).unwrap_or_else(|| db_err.message().to_owned());
-    let message = UNIQUE_INDEXES.iter().find(|(index, _)| text.contains(index)).map(|(_, message)| *message);
+    let text = db_err
+        .constraint()
+        .map(str::to_owned)
+        .unwrap_or_else(|| db_err.message().to_owned());
+    let message = UNIQUE_INDEXES
+        .iter()
+        .find(|(index, _)| text.contains(index))
+        .map(|(_, message)| *message);
     Some(message.unwrap_or("a value that must be unique is already taken"))
 }
 
@@ -43,7 +57,11 @@ impl Db {
         if dialect == Dialect::Sqlite {
             prepare_sqlite_file(&address)?;
             if !address.contains("mode=") {
-                address.push_str(if address.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                address.push_str(if address.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
             }
             // WAL lets readers run beside the one writer; FULL keeps every acknowledged
             // write across a power loss; writers wait for each other instead of failing.

@@ -77,7 +77,9 @@ impl IntoResponse for ApiError {
         let body = Envelope::error(status.as_u16(), self.to_string());
         let mut response = (status, Json(body)).into_response();
         if let Self::TooManyRequests { retry_after } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
     }

@@ -16,10 +16,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| match rejection {
-            BytesRejection::FailedToBufferBody(_) if is_too_large(&rejection) => ApiError::PayloadTooLarge,
-            other => ApiError::unprocessable("body", other.body_text()),
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| match rejection {
+                BytesRejection::FailedToBufferBody(_) if is_too_large(&rejection) => {
+                    ApiError::PayloadTooLarge
+                }
+                other => ApiError::unprocessable("body", other.body_text()),
+            })?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -30,17 +34,31 @@ fn is_too_large(rejection: &BytesRejection) -> bool {
 
 /// Parses a JSON document into `T`, naming the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde would read a struct from an array too; the contract speaks of objects only.
+    if bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b != b'{')
+    {
+        return Err(ApiError::unprocessable("body", "must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let inner = err.inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::unprocessable("body", format!("must be well-formed JSON ({})", without_position(inner)));
+            return ApiError::unprocessable(
+                "body",
+                format!("must be well-formed JSON ({})", without_position(inner)),
+            );
         }
         describe(&err.path().to_string(), &without_position(inner))
     })?;
-    deserializer
-        .end()
-        .map_err(|err| ApiError::unprocessable("body", format!("must be well-formed JSON ({})", without_position(&err))))?;
+    deserializer.end().map_err(|err| {
+        ApiError::unprocessable(
+            "body",
+            format!("must be well-formed JSON ({})", without_position(&err)),
+        )
+    })?;
     Ok(value)
 }
 
@@ -81,7 +99,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 fn describe(path: &str, message: &str) -> ApiError {
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.trim_end_matches('`');
-        let field = if path == "." { field.to_owned() } else { format!("{path}.{field}") };
+        let field = if path == "." {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
         return ApiError::unprocessable(&field, "is required");
     }
     let path = if path == "." { "body" } else { path };

@@ -1,6 +1,9 @@
 //! OTE Portal's server: configuration, database, the `/v1` API and the server-rendered
 //! pages, in one axum router. `main.rs` only wires it to the process.
 
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -8,6 +11,9 @@ pub mod extract;
 pub mod routes;
 pub mod state;
 
+use crate::auth::password::Passwords;
+use crate::auth::token::Tokens;
+use crate::bootstrap::FirstAdmin;
 use crate::config::Config;
 use crate::db::Db;
 use crate::state::AppState;
@@ -22,9 +28,17 @@ pub enum StartError {
     #[error("DATABASE_URL: cannot open {url}: {source}")]
     Database { url: String, source: sqlx::Error },
     #[error("DATABASE_URL: cannot migrate {url}: {source}")]
-    Migrate { url: String, source: sqlx::migrate::MigrateError },
+    Migrate {
+        url: String,
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("LEPTOS_SITE_ADDR: cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("DATABASE_URL: cannot prepare {url}: {source}")]
+    Bootstrap { url: String, source: error::ApiError },
     #[error("LEPTOS_*: {0}")]
     Leptos(String),
 }
@@ -40,8 +54,45 @@ impl Portal {
         let url = config.database_url.to_string();
         let db = Db::connect(&config.database_url)
             .await
-            .map_err(|source| StartError::Database { url: url.clone(), source })?;
-        db.migrate().await.map_err(|source| StartError::Migrate { url, source })?;
+            .map_err(|source| StartError::Database {
+                url: url.clone(),
+                source,
+            })?;
+        db.migrate().await.map_err(|source| StartError::Migrate {
+            url: url.clone(),
+            source,
+        })?;
+        let bootstrap_failed = |source: error::ApiError| StartError::Bootstrap {
+            url: url.clone(),
+            source,
+        };
+
+        let secret = bootstrap::jwt_secret(&db, config.jwt_secret.as_ref())
+            .await
+            .map_err(|e| bootstrap_failed(e.into()))?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let passwords = Passwords::new(cores).await.map_err(bootstrap_failed)?;
+        match bootstrap::first_admin(&db, &passwords, &config)
+            .await
+            .map_err(bootstrap_failed)?
+        {
+            FirstAdmin::AlreadyThere => {}
+            FirstAdmin::Created {
+                name,
+                generated_password: Some(password),
+            } => tracing::warn!(
+                "created the first system administrator '{name}' with the generated password '{password}' \
+                 (shown only this once: write it down, then change it in the portal)"
+            ),
+            FirstAdmin::Created {
+                name,
+                generated_password: None,
+            } => {
+                tracing::info!(
+                    "created the first system administrator '{name}' with the password of OTE_ADMIN_PASSWORD"
+                )
+            }
+        }
 
         let mut leptos = leptos::config::get_configuration(None)
             .map_err(|e| StartError::Leptos(e.to_string()))?
@@ -50,14 +101,25 @@ impl Portal {
 
         let listener = TcpListener::bind(config.site_addr)
             .await
-            .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
-        let state = AppState { db, config: Arc::new(config), leptos };
+            .map_err(|source| StartError::Listen {
+                addr: config.site_addr,
+                source,
+            })?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            tokens: Arc::new(Tokens::new(secret.bytes())),
+            passwords,
+            leptos,
+        };
         Ok(Self { state, listener })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight and closes
@@ -65,7 +127,9 @@ impl Portal {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = routes::router(self.state.clone());
         tracing::info!(addr = %self.local_addr(), "serving");
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.state.db.pool.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -6,7 +6,6 @@ use crate::state::AppState;
 use app::model::Envelope;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, Uri};
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
@@ -19,24 +18,12 @@ pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(app::App);
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v1", api())
+        .nest("/v1", crate::api::router().0)
         .leptos_routes(&state, pages, move || app::shell(leptos.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-fn api() -> Router<AppState> {
-    Router::new().fallback(unknown_endpoint).method_not_allowed_fallback(wrong_method)
-}
-
-async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("no such endpoint: {method} {}", uri.path()))
-}
-
-async fn wrong_method(method: Method, uri: Uri) -> ApiError {
-    ApiError::MethodNotAllowed(format!("method {method} is not allowed on {}", uri.path()))
 }
 
 /// Liveness and readiness: 200 when the database answers, 503 when it does not.

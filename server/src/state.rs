@@ -1,6 +1,8 @@
 //! What every handler can reach: the database, the configuration, the token keys, the
 //! password hasher and the Leptos options.
 
+use crate::auth::password::Passwords;
+use crate::auth::token::Tokens;
 use crate::config::Config;
 use crate::db::Db;
 use axum::extract::FromRef;
@@ -11,6 +13,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub tokens: Arc<Tokens>,
+    pub passwords: Arc<Passwords>,
     pub leptos: LeptosOptions,
 }
 

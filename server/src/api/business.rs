@@ -1,0 +1,333 @@
+//! Businesses (tenant namespaces): requested by an approved admin, audited and deleted by
+//! the system administrator, seen by their members and owner.
+
+use super::audit::{self, Actor, Entry};
+use super::{Message, Reply, now, ok};
+use crate::auth::{Approved, Caller, SystemAdmin};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Id, Json, Query};
+use crate::state::AppState;
+use app::model::{
+    Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, Created, Envelope, NewBusiness,
+    Role, SortOrder,
+};
+use axum::extract::State;
+use sqlx::AssertSqlSafe;
+
+#[derive(sqlx::FromRow)]
+struct BusinessRow {
+    id: i64,
+    name: String,
+    user_id: i64,
+    comment: String,
+    status: i64,
+    introduce: String,
+    objective: String,
+    scale: String,
+    create_time: i64,
+    update_time: i64,
+}
+
+impl BusinessRow {
+    fn into_model(self) -> ApiResult<Business> {
+        Ok(Business {
+            status: BusinessStatus::from_code(self.status)
+                .ok_or_else(|| ApiError::internal("bad business status"))?,
+            id: self.id,
+            name: self.name,
+            user_id: self.user_id,
+            comment: self.comment,
+            introduce: self.introduce,
+            objective: self.objective,
+            scale: self.scale,
+            create_time: self.create_time,
+            update_time: self.update_time,
+        })
+    }
+}
+
+const BUSINESS_COLUMNS: &str = "b.id, b.name, b.user_id, b.comment, b.status, b.introduce, b.objective, b.scale, b.create_time, b.update_time";
+
+/// Which businesses a caller sees: all for the system administrator; for anyone else the
+/// one it belongs to and those it requested, in any status. Binds `$4` (its business)
+/// and `$5` (its id).
+fn view_filter(caller: &Caller) -> &'static str {
+    match caller.role {
+        Role::SystemAdmin => "1 = 1",
+        _ => "(b.id = $4 OR b.user_id = $5)",
+    }
+}
+
+/// Request a business; the caller becomes its owner and first member.
+#[utoipa::path(post, path = "/business", tag = "businesses", security(("token" = [])), request_body = NewBusiness,
+    responses(
+        (status = 200, description = "Requested, status 0; `data.id` is its id", body = Envelope<Created>),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not an approved admin", body = Message),
+        (status = 409, description = "Name taken, or the caller already has a pending or approved business", body = Message),
+        (status = 422, description = "A field breaks its rule", body = Message),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    Approved(caller): Approved,
+    Json(new): Json<NewBusiness>,
+) -> Reply<Created> {
+    if caller.role == Role::SystemAdmin {
+        return Err(ApiError::Forbidden(
+            "role: the system administrator does not request businesses".into(),
+        ));
+    }
+    if !caller.is_admin {
+        return Err(ApiError::Forbidden(
+            "isAdmin: only administrators may request a business".into(),
+        ));
+    }
+    if matches!(
+        caller.business_status,
+        Some(BusinessStatus::Pending | BusinessStatus::Approved)
+    ) {
+        return Err(ApiError::Conflict(
+            "user: already has a pending or approved business".into(),
+        ));
+    }
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO businesses (name, user_id, status, introduce, objective, scale, create_time, update_time) \
+         VALUES ($1, $2, 0, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(new.name.as_str())
+    .bind(caller.id)
+    .bind(new.introduce.as_str())
+    .bind(new.objective.as_str())
+    .bind(new.scale.as_str())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE users SET business_id = $1, update_time = $2 WHERE id = $3")
+        .bind(id)
+        .bind(now)
+        .bind(caller.id)
+        .execute(&mut *tx)
+        .await?;
+    let entry = Entry {
+        action: "business.create",
+        target_type: "business",
+        target_id: id,
+        detail: format!("{} requested", new.name),
+        business_id: Some(id),
+        actor: Actor {
+            id: caller.id,
+            name: &caller.name,
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::data(Created { id }))
+}
+
+/// The businesses the caller sees, with a case-insensitive `name` filter.
+#[utoipa::path(get, path = "/business", tag = "businesses", security(("token" = [])), params(BusinessQuery),
+    responses(
+        (status = 200, description = "A page of businesses and `total`", body = Envelope<Vec<Business>>),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Pending users", body = Message),
+        (status = 422, description = "Bad paging or sorting", body = Message),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    Approved(caller): Approved,
+    Query(query): Query<BusinessQuery>,
+) -> Reply<Vec<Business>> {
+    let view = view_filter(&caller);
+    let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let name_filter = if name.is_some() {
+        "lower(b.name) LIKE $3 ESCAPE '\\'"
+    } else {
+        "1 = 1"
+    };
+    let pattern = name.map(|n| format!("%{}%", escape_like(&n.to_lowercase())));
+    let BusinessOrder::Id = query.order_by;
+    let direction = match query.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let filter = format!("{view} AND {name_filter}");
+    let count_sql = format!("SELECT COUNT(*) FROM businesses b WHERE {filter}");
+    let page_sql = format!(
+        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE {filter} ORDER BY b.id {direction} LIMIT $1 OFFSET $2"
+    );
+    let (limit, offset) = (
+        i64::from(query.page_size.get()),
+        query.page.offset(query.page_size),
+    );
+    // Every query binds $1 limit, $2 offset, $3 name pattern, $4 business, $5 caller.
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql))
+        .bind(limit)
+        .bind(offset)
+        .bind(pattern.clone())
+        .bind(caller.business_id)
+        .bind(caller.id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let rows: Vec<BusinessRow> = sqlx::query_as(AssertSqlSafe(page_sql))
+        .bind(limit)
+        .bind(offset)
+        .bind(pattern)
+        .bind(caller.business_id)
+        .bind(caller.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let businesses = rows
+        .into_iter()
+        .map(BusinessRow::into_model)
+        .collect::<ApiResult<Vec<_>>>()?;
+    ok(Envelope::page(businesses, total))
+}
+
+/// `%`, `_` and `\` match themselves in a LIKE pattern after this.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// One business, if the caller sees it (404 otherwise).
+#[utoipa::path(get, path = "/business/id/{id}", tag = "businesses", security(("token" = [])),
+    params(("id" = i64, Path, description = "The business's id")),
+    responses(
+        (status = 200, description = "The business", body = Envelope<Business>),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Pending users", body = Message),
+        (status = 404, description = "No such business in the caller's view", body = Message),
+        (status = 422, description = "Bad id", body = Message),
+    ))]
+pub async fn get(State(state): State<AppState>, Approved(caller): Approved, Id(id): Id) -> Reply<Business> {
+    let sql = format!(
+        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1 AND {}",
+        view_filter(&caller)
+    );
+    let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .bind(None::<i64>)
+        .bind(None::<String>)
+        .bind(caller.business_id)
+        .bind(caller.id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("id: no business {id}")))?;
+    ok(Envelope::data(row.into_model()?))
+}
+
+async fn find_business(state: &AppState, id: i64) -> ApiResult<BusinessRow> {
+    let sql = format!("SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1");
+    let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("id: no business {id}")))?;
+    if row.status == BusinessStatus::Deleted as i64 {
+        return Err(ApiError::Conflict(format!("id: business {id} is deleted")));
+    }
+    Ok(row)
+}
+
+/// Approve (1) or disapprove (2) a business, with a comment. Approval makes its owner
+/// a business admin.
+#[utoipa::path(put, path = "/admin/business/{id}", tag = "businesses", security(("token" = [])),
+    request_body = BusinessAudit, params(("id" = i64, Path, description = "The business's id")),
+    responses(
+        (status = 200, description = "Audited", body = Message),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 4", body = Message),
+        (status = 404, description = "No such business", body = Message),
+        (status = 409, description = "The business is deleted, or approving it would clash with a live one", body = Message),
+        (status = 422, description = "Bad id, status or comment", body = Message),
+    ))]
+pub async fn audit(
+    State(state): State<AppState>,
+    SystemAdmin(admin): SystemAdmin,
+    Id(id): Id,
+    Json(audit): Json<BusinessAudit>,
+) -> Reply {
+    let business = find_business(&state, id).await?;
+    let status = BusinessStatus::from(audit.status);
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE businesses SET status = $1, comment = $2, update_time = $3 WHERE id = $4")
+        .bind(status as i64)
+        .bind(audit.comment.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if status == BusinessStatus::Approved {
+        // The owner is a member of what it owns (it may have moved on after a refusal).
+        sqlx::query(
+            "UPDATE users SET business_id = $1, update_time = $2 WHERE id = $3 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(business.user_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let entry = Entry {
+        action: "business.audit",
+        target_type: "business",
+        target_id: id,
+        detail: format!(
+            "{}: status {} -> {}; comment: {}",
+            business.name, business.status, status as i64, audit.comment
+        ),
+        business_id: Some(id),
+        actor: Actor {
+            id: admin.id,
+            name: &admin.name,
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::success())
+}
+
+/// Delete a business: status 3, its members leave it, the row stays.
+#[utoipa::path(delete, path = "/admin/business/{id}", tag = "businesses", security(("token" = [])),
+    params(("id" = i64, Path, description = "The business's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Message),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 4", body = Message),
+        (status = 404, description = "No such business", body = Message),
+        (status = 409, description = "Already deleted", body = Message),
+        (status = 422, description = "Bad id", body = Message),
+    ))]
+pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdmin, Id(id): Id) -> Reply {
+    let business = find_business(&state, id).await?;
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE businesses SET status = $1, update_time = $2 WHERE id = $3")
+        .bind(BusinessStatus::Deleted as i64)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let members = sqlx::query("UPDATE users SET business_id = NULL, update_time = $1 WHERE business_id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let entry = Entry {
+        action: "business.delete",
+        target_type: "business",
+        target_id: id,
+        detail: format!("{} deleted; {members} member(s) left it", business.name),
+        business_id: Some(id),
+        actor: Actor {
+            id: admin.id,
+            name: &admin.name,
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::success())
+}

@@ -1,0 +1,135 @@
+//! The `/v1` API of SPEC.md: its router and its OpenAPI description are built from the
+//! same handler list, so neither can name a route the other lacks.
+
+pub mod audit;
+pub mod business;
+pub mod session;
+pub mod users;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use app::model::Envelope;
+use axum::Router;
+use axum::extract::OriginalUri;
+use axum::http::Method;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A success envelope, as every handler returns it.
+pub type Reply<T = ()> = ApiResult<axum::Json<Envelope<T>>>;
+
+pub fn ok<T>(envelope: Envelope<T>) -> Reply<T> {
+    Ok(axum::Json(envelope))
+}
+
+/// For the OpenAPI document only: the envelope without `data`, as errors, plain
+/// successes and tokens have it (in code that is `Envelope<()>`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Message {
+    code: u16,
+    message: String,
+    /// Only from `POST` and `PUT /v1/authorization`.
+    token: Option<String>,
+}
+
+/// Unix seconds, the unit of every stored time.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OTE Portal API",
+        description = "Users and businesses (tenant namespaces) of a multi-tenant edge platform. \
+            Every response is an envelope `{code, message, data?, total?, token?}` whose `code` \
+            equals the HTTP status; error messages name the field and the rule.",
+    ),
+    modifiers(&TokenScheme),
+)]
+struct ApiDoc;
+
+/// The token travels in `Authorization`, raw or after `Bearer `.
+struct TokenScheme;
+
+impl Modify for TokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "The token from POST /v1/authorization, raw or as `Bearer <token>`",
+            ))),
+        );
+    }
+}
+
+/// The `/v1` router and its OpenAPI document.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(
+            session::login,
+            session::refresh,
+            session::logout,
+            session::info
+        ))
+        .routes(routes!(users::register, users::change_password))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::audit, users::delete))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(business::create, business::list))
+        .routes(routes!(business::get))
+        .routes(routes!(business::audit, business::delete))
+        .routes(routes!(audit::list))
+        .split_for_parts();
+    doc.paths.paths = doc
+        .paths
+        .paths
+        .into_iter()
+        .map(|(path, item)| (format!("/v1{path}"), item))
+        .collect();
+    doc.paths
+        .paths
+        .insert("/v1/openapi.json".into(), openapi_path_item());
+    let json = doc.to_json().expect("the OpenAPI document serialises");
+    let router = router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || serve_json(json.clone())),
+        )
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(wrong_method);
+    (router, doc)
+}
+
+async fn serve_json(json: String) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], json)
+}
+
+fn openapi_path_item() -> utoipa::openapi::PathItem {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::{PathItem, ResponseBuilder};
+    PathItem::new(
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .summary(Some("This OpenAPI 3.1 document"))
+            .response("200", ResponseBuilder::new().description("The document").build())
+            .build(),
+    )
+}
+
+// `OriginalUri`: inside `nest("/v1")` the plain URI has lost its prefix.
+async fn unknown_endpoint(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::NotFound(format!("no such endpoint: {method} {}", uri.path()))
+}
+
+async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("method {method} is not allowed on {}", uri.path()))
+}

@@ -1,0 +1,451 @@
+//! Users: registration and password change (`/v1/user`), and their administration
+//! (`/v1/admin/user`), scoped by `Admin::scope`.
+
+use super::audit::{self, Actor, Entry};
+use super::{Message, Reply, now, ok};
+use crate::auth::caller::Scope;
+use crate::auth::{Admin, Caller, SystemAdmin};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Id, Json, Query};
+use crate::state::AppState;
+use app::model::{
+    BusinessStatus, Created, Envelope, NewUser, PasswordChange, PasswordReset, Role, SortOrder, User,
+    UserAudit, UserOrder, UserQuery, UserStatus,
+};
+use axum::extract::State;
+use sqlx::{Any, AssertSqlSafe, Transaction};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    user_name: String,
+    status: i64,
+    real_name: String,
+    phone: String,
+    create_time: i64,
+    update_time: i64,
+    is_admin: i64,
+    is_system_admin: i64,
+    business_id: Option<i64>,
+    business_status: Option<i64>,
+}
+
+impl UserRow {
+    fn into_model(self) -> ApiResult<User> {
+        let status =
+            UserStatus::from_code(self.status).ok_or_else(|| ApiError::internal("bad user status"))?;
+        let approved =
+            self.business_status.and_then(BusinessStatus::from_code) == Some(BusinessStatus::Approved);
+        Ok(User {
+            id: self.id,
+            role: Role::derive(self.is_system_admin != 0, status, self.is_admin != 0, approved),
+            user: self.user_name,
+            status,
+            real_name: self.real_name,
+            phone: self.phone,
+            create_time: self.create_time,
+            update_time: self.update_time,
+            is_admin: self.is_admin != 0,
+            business_id: self.business_id,
+        })
+    }
+}
+
+async fn insert_user(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewUser,
+    password_hash: &str,
+    status: UserStatus,
+    business_id: Option<i64>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO users (user_name, password_hash, phone, real_name, is_admin, status, business_id, create_time, update_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(new.user.as_str())
+    .bind(password_hash)
+    .bind(new.phone.as_str())
+    .bind(new.real_name.as_str())
+    .bind(i64::from(new.is_admin))
+    .bind(status as i64)
+    .bind(business_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Register: the new user waits, status 0, for the system administrator's approval.
+#[utoipa::path(post, path = "/user", tag = "users", request_body = NewUser,
+    responses(
+        (status = 200, description = "Registered; `data.id` is the new user's id", body = Envelope<Created>),
+        (status = 409, description = "Name or phone taken", body = Message),
+        (status = 422, description = "A field breaks its rule", body = Message),
+    ))]
+pub async fn register(State(state): State<AppState>, Json(new): Json<NewUser>) -> Reply<Created> {
+    let hash = state.passwords.hash(&new.password).await?;
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    let id = insert_user(&mut tx, &new, &hash, UserStatus::Pending, None, now).await?;
+    let entry = Entry {
+        action: "user.register",
+        target_type: "user",
+        target_id: id,
+        detail: format!("{} registered", new.user),
+        business_id: None,
+        actor: Actor {
+            id,
+            name: new.user.as_str(),
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::data(Created { id }))
+}
+
+/// Change the caller's own password; every token issued before stops working.
+#[utoipa::path(put, path = "/user", tag = "users", security(("token" = [])), request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed; log in again", body = Message),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 422, description = "Wrong old password, or the new one breaks the rule or equals the old", body = Message),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(change): Json<PasswordChange>,
+) -> Reply {
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(caller.id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    if !state
+        .passwords
+        .verify(&change.old_password, Some(&stored))
+        .await?
+    {
+        return Err(ApiError::unprocessable("oldPassword", "is incorrect"));
+    }
+    if change.password.as_str() == change.old_password {
+        return Err(ApiError::unprocessable(
+            "password",
+            "must differ from the old password",
+        ));
+    }
+    let hash = state.passwords.hash(&change.password).await?;
+    let actor = Actor {
+        id: caller.id,
+        name: &caller.name,
+    };
+    set_password(
+        &state,
+        &hash,
+        caller.id,
+        caller.business_id,
+        actor,
+        "user.password_change",
+    )
+    .await?;
+    ok(Envelope::success())
+}
+
+/// Stores a new hash and ends the user's tokens, with its audit entry.
+async fn set_password(
+    state: &AppState,
+    hash: &str,
+    user_id: i64,
+    business_id: Option<i64>,
+    actor: Actor<'_>,
+    action: &'static str,
+) -> ApiResult<()> {
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, token_version = token_version + 1, update_time = $2 WHERE id = $3",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action,
+        target_type: "user",
+        target_id: user_id,
+        detail: "password set; earlier tokens ended".into(),
+        business_id,
+        actor,
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "u.id, u.user_name, u.status, u.real_name, u.phone, u.create_time, u.update_time, \
+     u.is_admin, u.is_system_admin, u.business_id, b.status AS business_status";
+
+/// The users the caller administers: all for the system administrator, its business's
+/// for a business admin.
+#[utoipa::path(get, path = "/admin/user", tag = "users", security(("token" = [])), params(UserQuery),
+    responses(
+        (status = 200, description = "A page of users and `total`", body = Envelope<Vec<User>>),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 3 or 4", body = Message),
+        (status = 422, description = "Bad paging or sorting", body = Message),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(query): Query<UserQuery>,
+) -> Reply<Vec<User>> {
+    let scope = admin.scope();
+    let filter = scope.filter("u.business_id", "$3");
+    // Both sort keys come from whitelists; names are unique case-insensitively, so
+    // `lower(user_name)` orders completely and its unique index serves the sort.
+    let key = match query.order_by {
+        UserOrder::Id => "u.id",
+        UserOrder::UserName => "lower(u.user_name)",
+    };
+    let direction = match query.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM users u WHERE u.deleted_at IS NULL AND {filter}");
+    let page_sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
+         WHERE u.deleted_at IS NULL AND {filter} ORDER BY {key} {direction} LIMIT $1 OFFSET $2"
+    );
+    let (limit, offset) = (
+        i64::from(query.page_size.get()),
+        query.page.offset(query.page_size),
+    );
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql))
+        .bind(limit)
+        .bind(offset)
+        .bind(scope.business())
+        .fetch_one(&state.db.pool)
+        .await?;
+    let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(page_sql))
+        .bind(limit)
+        .bind(offset)
+        .bind(scope.business())
+        .fetch_all(&state.db.pool)
+        .await?;
+    let users = rows
+        .into_iter()
+        .map(UserRow::into_model)
+        .collect::<ApiResult<Vec<_>>>()?;
+    ok(Envelope::page(users, total))
+}
+
+/// Create a user, approved at once, in the caller's business (the system administrator
+/// may name one with `businessId`, else none).
+#[utoipa::path(post, path = "/admin/user", tag = "users", security(("token" = [])), request_body = NewUser,
+    responses(
+        (status = 200, description = "Created; `data.id` is the new user's id", body = Envelope<Created>),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 3 or 4", body = Message),
+        (status = 409, description = "Name or phone taken", body = Message),
+        (status = 422, description = "A field breaks its rule, or `businessId` names no live business", body = Message),
+    ))]
+pub async fn create(State(state): State<AppState>, admin: Admin, Json(new): Json<NewUser>) -> Reply<Created> {
+    let business_id = match admin.scope() {
+        Scope::Business(own) => Some(own),
+        Scope::Everything => new.business_id,
+    };
+    let hash = state.passwords.hash(&new.password).await?;
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    if let Some(business) = business_id {
+        let live: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM businesses WHERE id = $1 AND status IN (0, 1)")
+                .bind(business)
+                .fetch_one(&mut *tx)
+                .await?;
+        if live == 0 {
+            return Err(ApiError::unprocessable(
+                "businessId",
+                "must be the id of a pending or approved business",
+            ));
+        }
+    }
+    let id = insert_user(&mut tx, &new, &hash, UserStatus::Approved, business_id, now).await?;
+    let entry = Entry {
+        action: "user.create",
+        target_type: "user",
+        target_id: id,
+        detail: format!("{} created", new.user),
+        business_id,
+        actor: Actor {
+            id: admin.0.id,
+            name: &admin.0.name,
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::data(Created { id }))
+}
+
+#[derive(sqlx::FromRow)]
+struct Target {
+    id: i64,
+    user_name: String,
+    status: i64,
+    is_system_admin: i64,
+    business_id: Option<i64>,
+}
+
+/// The user `id` if the scope holds it; 404 otherwise, so existence does not leak.
+async fn find_target(state: &AppState, scope: Scope, id: i64) -> ApiResult<Target> {
+    let target: Option<Target> = sqlx::query_as(
+        "SELECT id, user_name, status, is_system_admin, business_id FROM users WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    target
+        .filter(|t| scope.contains(t.business_id))
+        .ok_or_else(|| ApiError::NotFound(format!("id: no user {id}")))
+}
+
+fn refuse_system_admin(target: &Target, what: &str) -> ApiResult<()> {
+    if target.is_system_admin != 0 {
+        return Err(ApiError::Forbidden(format!(
+            "id: the system administrator cannot be {what}"
+        )));
+    }
+    Ok(())
+}
+
+/// Audit a user: set `status` 0-3. Statuses 2 and 3 end the user's tokens at once.
+#[utoipa::path(put, path = "/admin/user/{id}", tag = "users", security(("token" = [])), request_body = UserAudit,
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Status set", body = Message),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 4, or the target is the system administrator", body = Message),
+        (status = 404, description = "No such user", body = Message),
+        (status = 422, description = "Bad id or status", body = Message),
+    ))]
+pub async fn audit(
+    State(state): State<AppState>,
+    SystemAdmin(admin): SystemAdmin,
+    Id(id): Id,
+    Json(audit): Json<UserAudit>,
+) -> Reply {
+    let target = find_target(&state, Scope::Everything, id).await?;
+    refuse_system_admin(&target, "audited")?;
+    let ends_tokens = matches!(audit.status, UserStatus::NotApproved | UserStatus::Forbidden);
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "UPDATE users SET status = $1, token_version = token_version + $2, update_time = $3 WHERE id = $4",
+    )
+    .bind(audit.status as i64)
+    .bind(i64::from(ends_tokens))
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "user.audit",
+        target_type: "user",
+        target_id: id,
+        detail: format!(
+            "{}: status {} -> {}",
+            target.user_name, target.status, audit.status as i64
+        ),
+        business_id: target.business_id,
+        actor: Actor {
+            id: admin.id,
+            name: &admin.name,
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::success())
+}
+
+/// Reset a user's password; the user's tokens end.
+#[utoipa::path(put, path = "/admin/user/{id}/password", tag = "users", security(("token" = [])),
+    request_body = PasswordReset, params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Password set", body = Message),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 3 or 4", body = Message),
+        (status = 404, description = "No such user in the caller's scope", body = Message),
+        (status = 422, description = "Bad id, or the password breaks the rule", body = Message),
+    ))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    admin: Admin,
+    Id(id): Id,
+    Json(reset): Json<PasswordReset>,
+) -> Reply {
+    let target = find_target(&state, admin.scope(), id).await?;
+    let hash = state.passwords.hash(&reset.password).await?;
+    let actor = Actor {
+        id: admin.0.id,
+        name: &admin.0.name,
+    };
+    set_password(
+        &state,
+        &hash,
+        target.id,
+        target.business_id,
+        actor,
+        "user.password_reset",
+    )
+    .await?;
+    ok(Envelope::success())
+}
+
+/// Delete a user: the row stays for the audit log, the name and phone become free.
+#[utoipa::path(delete, path = "/admin/user/{id}", tag = "users", security(("token" = [])),
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Message),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 3 or 4, the caller itself, or the system administrator", body = Message),
+        (status = 404, description = "No such user in the caller's scope", body = Message),
+        (status = 409, description = "The user owns a pending or approved business", body = Message),
+        (status = 422, description = "Bad id", body = Message),
+    ))]
+pub async fn delete(State(state): State<AppState>, admin: Admin, Id(id): Id) -> Reply {
+    let target = find_target(&state, admin.scope(), id).await?;
+    if target.id == admin.0.id {
+        return Err(ApiError::Forbidden("id: nobody may delete itself".into()));
+    }
+    refuse_system_admin(&target, "deleted")?;
+    let now = now();
+    let mut tx = state.db.begin_write().await?;
+    let owned: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM businesses WHERE user_id = $1 AND status IN (0, 1)")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if owned > 0 {
+        return Err(ApiError::Conflict(
+            "id: the user owns a pending or approved business; delete it first".into(),
+        ));
+    }
+    sqlx::query("UPDATE users SET deleted_at = $1, update_time = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let entry = Entry {
+        action: "user.delete",
+        target_type: "user",
+        target_id: id,
+        detail: format!("{} deleted", target.user_name),
+        business_id: target.business_id,
+        actor: Actor {
+            id: admin.0.id,
+            name: &admin.0.name,
+        },
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    ok(Envelope::success())
+}

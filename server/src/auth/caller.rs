@@ -1,0 +1,202 @@
+//! The caller of a request, as extractors: `Caller` (any valid token), `Approved`,
+//! `Admin` (roles 3 and 4) and `SystemAdmin` (role 4). Each checks the token and reloads
+//! the user in one query, so a revoked token, a deleted user or a forbidden one is
+//! refused at once. A handler's signature shows what it requires.
+//!
+//! The scoping rule lives here too: what a business admin may see is its own business.
+
+use crate::auth::token::Claims;
+use crate::error::ApiError;
+use crate::state::AppState;
+use app::model::{BusinessStatus, Role, UserStatus};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: i64,
+    pub name: String,
+    pub status: UserStatus,
+    pub is_admin: bool,
+    pub has_repo_account: bool,
+    pub business_id: Option<i64>,
+    pub business_status: Option<BusinessStatus>,
+    pub role: Role,
+    pub claims: Claims,
+}
+
+#[derive(sqlx::FromRow)]
+struct CallerRow {
+    id: i64,
+    user_name: String,
+    status: i64,
+    is_admin: i64,
+    is_system_admin: i64,
+    has_repo_account: i64,
+    business_id: Option<i64>,
+    business_status: Option<i64>,
+    token_version: i64,
+    revoked: i64,
+}
+
+fn unauthorized(reason: &str) -> ApiError {
+    ApiError::Unauthorized(format!("Authorization: {reason}"))
+}
+
+/// `Authorization: <token>` as the seed shows it, or `Authorization: Bearer <token>`.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("a token is required"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("is not a valid token"))?
+        .trim();
+    let token = value.strip_prefix("Bearer ").map(str::trim).unwrap_or(value);
+    if token.is_empty() {
+        Err(unauthorized("a token is required"))
+    } else {
+        Ok(token)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let claims = state.tokens.verify(bearer(parts)?)?;
+        let user_id = claims
+            .user_id()
+            .ok_or_else(|| unauthorized("is not a valid token"))?;
+        // One round trip: the user, its business's status and this token's revocation.
+        let row: Option<CallerRow> = sqlx::query_as(
+            "SELECT u.id, u.user_name, u.status, u.is_admin, u.is_system_admin, u.has_repo_account, \
+                    u.business_id, b.status AS business_status, u.token_version, \
+                    (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $2) AS revoked \
+             FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
+             WHERE u.id = $1 AND u.deleted_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(&claims.jti)
+        .fetch_optional(&state.db.pool)
+        .await?;
+        let row = row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+        if row.revoked != 0 || row.token_version != claims.ver {
+            return Err(unauthorized("the token has been revoked"));
+        }
+        let status =
+            UserStatus::from_code(row.status).ok_or_else(|| ApiError::internal("bad user status"))?;
+        match status {
+            UserStatus::NotApproved => return Err(unauthorized("the user's registration was not approved")),
+            UserStatus::Forbidden => return Err(unauthorized("the user is forbidden")),
+            UserStatus::Pending | UserStatus::Approved => {}
+        }
+        let business_status = row.business_status.and_then(BusinessStatus::from_code);
+        let in_approved_business = business_status == Some(BusinessStatus::Approved);
+        let role = Role::derive(
+            row.is_system_admin != 0,
+            status,
+            row.is_admin != 0,
+            in_approved_business,
+        );
+        Ok(Caller {
+            id: row.id,
+            name: row.user_name,
+            status,
+            is_admin: row.is_admin != 0,
+            has_repo_account: row.has_repo_account != 0,
+            business_id: row.business_id,
+            business_status,
+            role,
+            claims,
+        })
+    }
+}
+
+/// Declares an extractor that admits only the given roles, with 403 for the others.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, [$($role:ident),*], $refusal:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Caller);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+                let caller = Caller::from_request_parts(parts, state).await?;
+                match caller.role {
+                    $(Role::$role)|* => Ok(Self(caller)),
+                    _ => Err(ApiError::Forbidden($refusal.into())),
+                }
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// Any approved user (roles 1-4).
+    Approved,
+    [GeneralAdmin, GeneralUser, BusinessAdmin, SystemAdmin],
+    "role: your registration is awaiting approval"
+);
+role_extractor!(
+    /// A business admin (role 3) or the system administrator (role 4).
+    Admin,
+    [BusinessAdmin, SystemAdmin],
+    "role: only a business admin or the system administrator may do this"
+);
+role_extractor!(
+    /// The system administrator (role 4).
+    SystemAdmin,
+    [SystemAdmin],
+    "role: only the system administrator may do this"
+);
+
+/// Which users and audit entries an admin may see and manage. This is the one place
+/// that says a business admin sees only its own business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Everything,
+    Business(i64),
+}
+
+impl Admin {
+    pub fn scope(&self) -> Scope {
+        match (self.0.role, self.0.business_id) {
+            (Role::SystemAdmin, _) => Scope::Everything,
+            (_, Some(business)) => Scope::Business(business),
+            // A business admin always has a business (that is what role 3 means).
+            (_, None) => Scope::Business(0),
+        }
+    }
+}
+
+impl Scope {
+    /// The SQL condition keeping rows of this scope: `column = placeholder`, whose value
+    /// `business()` gives (bind it always: the text leaves the placeholder out when the
+    /// scope is everything).
+    pub fn filter(self, column: &str, placeholder: &str) -> String {
+        match self {
+            Scope::Everything => "1 = 1".into(),
+            Scope::Business(_) => format!("{column} = {placeholder}"),
+        }
+    }
+
+    pub fn business(self) -> Option<i64> {
+        match self {
+            Scope::Everything => None,
+            Scope::Business(id) => Some(id),
+        }
+    }
+
+    /// Whether a user or entry of `business_id` is inside this scope.
+    pub fn contains(self, business_id: Option<i64>) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Business(own) => business_id == Some(own),
+        }
+    }
+}

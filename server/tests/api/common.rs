@@ -1,0 +1,269 @@
+//! A real portal on a real socket for each test: port 0, a fresh database (SQLite in a
+//! temporary folder, or a fresh PostgreSQL database when `OTE_TEST_POSTGRES_URL` names a
+//! server), and helpers that speak HTTP to it like any client would.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::Portal;
+use server::config::Config;
+use server::state::AppState;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::oneshot;
+
+pub const ADMIN: &str = "root";
+pub const ADMIN_PASSWORD: &str = "Sysadmin1pass";
+pub const PASSWORD: &str = "Passw0rdX";
+
+pub struct TestPortal {
+    pub url: String,
+    pub state: AppState,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A reply: status and parsed JSON body (`Value::Null` if the body is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts the status, and that the envelope's `code` equals it.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.body["code"],
+            json!(status),
+            "envelope code must equal the status: {}",
+            self.body
+        );
+        self
+    }
+}
+
+static NEXT_PHONE: AtomicU64 = AtomicU64::new(10_000_000);
+
+/// A phone number no other test user has.
+pub fn unique_phone() -> String {
+    format!("+86{}", NEXT_PHONE.fetch_add(1, Ordering::Relaxed))
+}
+
+impl TestPortal {
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts with extra command-line flags (they mirror the environment variables).
+    pub async fn start_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let database_url = fresh_database(&dir).await;
+        let mut args = vec![
+            "ote-portal".to_owned(),
+            "--site-addr=127.0.0.1:0".into(),
+            format!("--database-url={database_url}"),
+            format!("--admin-user={ADMIN}"),
+            format!("--admin-password={ADMIN_PASSWORD}"),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let config = Config::load_from(args).expect("test configuration");
+        let portal = Portal::start(config).await.expect("portal starts");
+        let url = format!("http://{}", portal.local_addr());
+        let state = portal.state.clone();
+        let (shutdown, stop) = oneshot::channel::<()>();
+        tokio::spawn(portal.serve(async {
+            let _ = stop.await;
+        }));
+        Self {
+            url,
+            state,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            _dir: dir,
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.header("Authorization", token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches the server");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/authorization",
+                None,
+                json!({"user": user, "password": password}),
+            )
+            .await
+            .expect(200);
+        reply.body["token"].as_str().expect("a token").to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN, ADMIN_PASSWORD).await
+    }
+
+    /// Registers `name` (status 0) and returns its id.
+    pub async fn register(&self, name: &str, is_admin: bool) -> i64 {
+        let body = json!({"user": name, "password": PASSWORD, "phone": unique_phone(), "realName": format!("{name} Real"), "isAdmin": is_admin});
+        self.post("/v1/user", None, body).await.expect(200).body["data"]["id"]
+            .as_i64()
+            .expect("an id")
+    }
+
+    /// Sets a user's status as the system administrator.
+    pub async fn set_status(&self, id: i64, status: u8) {
+        let admin = self.admin_token().await;
+        self.put(
+            &format!("/v1/admin/user/{id}"),
+            Some(&admin),
+            json!({"status": status}),
+        )
+        .await
+        .expect(200);
+    }
+
+    /// A registered and approved user (role 1), logged in: (id, token).
+    pub async fn approved(&self, name: &str, is_admin: bool) -> (i64, String) {
+        let id = self.register(name, is_admin).await;
+        self.set_status(id, 1).await;
+        (id, self.login(name, PASSWORD).await)
+    }
+
+    /// An admin whose business the system administrator approved (role 3):
+    /// (user id, business id, token).
+    pub async fn business_admin(&self, name: &str, business: &str) -> (i64, i64, String) {
+        let (id, token) = self.approved(name, true).await;
+        let body = json!({"name": business, "introduce": "intro", "objective": "goal", "scale": "10"});
+        let business_id = self
+            .post("/v1/business", Some(&token), body)
+            .await
+            .expect(200)
+            .body["data"]["id"]
+            .as_i64()
+            .expect("a business id");
+        let admin = self.admin_token().await;
+        self.put(
+            &format!("/v1/admin/business/{business_id}"),
+            Some(&admin),
+            json!({"status": 1, "comment": "ok"}),
+        )
+        .await
+        .expect(200);
+        (id, business_id, token)
+    }
+
+    /// A user created by a business admin inside its business (role 2 unless `is_admin`).
+    pub async fn member(&self, admin_token: &str, name: &str, is_admin: bool) -> (i64, String) {
+        let body = json!({"user": name, "password": PASSWORD, "phone": unique_phone(), "realName": name, "isAdmin": is_admin});
+        let id = self
+            .post("/v1/admin/user", Some(admin_token), body)
+            .await
+            .expect(200)
+            .body["data"]["id"]
+            .as_i64()
+            .expect("an id");
+        (id, self.login(name, PASSWORD).await)
+    }
+
+    pub async fn role(&self, token: &str) -> i64 {
+        self.get("/v1/authorization", Some(token)).await.expect(200).body["data"]["role"]
+            .as_i64()
+            .expect("a role")
+    }
+}
+
+impl Drop for TestPortal {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// SQLite in `dir`, or a new database on the PostgreSQL server of `OTE_TEST_POSTGRES_URL`.
+async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    match std::env::var("OTE_TEST_POSTGRES_URL") {
+        Ok(server) if !server.is_empty() => {
+            use sqlx::Connection;
+            let name = format!("ote_test_{:016x}", rand_u64());
+            let mut conn = sqlx::PgConnection::connect(&server)
+                .await
+                .expect("test PostgreSQL server");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let (base, _) = server.rsplit_once('/').expect("a URL with a database name");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}/ote.db", dir.path().display()),
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
