@@ -450,10 +450,11 @@ mod tests {
         use UserStatus::*;
         assert_eq!(Role::derive(true, Approved, true, false), Role::SystemAdmin);
         assert_eq!(Role::derive(false, Pending, true, true), Role::Pending);
-        assert_eq!(Role::derive(false, Approved, false, true), Role::GeneralAdmin);
+        // Arguments: system admin?, status, isAdmin, member of an approved business?
+        assert_eq!(Role::derive(false, Approved, true, false), Role::GeneralAdmin);
         assert_eq!(Role::derive(false, Approved, false, false), Role::GeneralAdmin);
         assert_eq!(Role::derive(false, Approved, true, true), Role::BusinessAdmin);
-        assert_eq!(Role::derive(false, Approved, true, false), Role::GeneralUser);
+        assert_eq!(Role::derive(false, Approved, false, true), Role::GeneralUser);
     }
 
     #[test]

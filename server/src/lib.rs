@@ -126,7 +126,7 @@ impl Portal {
     /// the database.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = routes::router(self.state.clone());
-        tracing::info!(addr = %self.local_addr(), "serving");
+        tracing::info!("listening on http://{}", self.local_addr());
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;
