@@ -12,16 +12,20 @@ pub struct Db {
     pub dialect: Dialect,
 }
 
-/// Names of the unique indexes (see the migrations) and the 409 message each one means.
-const UNIQUE_INDEXES: &[(&str, &str)] = &[
-    ("users_name_key", "user: is already taken"),
-    ("users_phone_key", "phone: is already registered"),
+/// The unique indexes (see the migrations), as PostgreSQL names them (the index) and as
+/// SQLite does (the index for an expression, else the column), and the 409 each means.
+const UNIQUE_INDEXES: &[(&[&str], &str)] = &[
+    (&["users_name_key"], "user: is already taken"),
     (
-        "businesses_name_key",
+        &["users_phone_key", "users.phone"],
+        "phone: is already registered",
+    ),
+    (
+        &["businesses_name_key", "businesses.name"],
         "name: is already taken by a pending or approved business",
     ),
     (
-        "businesses_owner_key",
+        &["businesses_owner_key", "businesses.user_id"],
         "user: already has a pending or approved business",
     ),
 ];
@@ -41,7 +45,7 @@ pub fn conflict_message(err: &sqlx::Error) -> Option<&'static str> {
         .unwrap_or_else(|| db_err.message().to_owned());
     let message = UNIQUE_INDEXES
         .iter()
-        .find(|(index, _)| text.contains(index))
+        .find(|(names, _)| names.iter().any(|name| text.contains(name)))
         .map(|(_, message)| *message);
     Some(message.unwrap_or("a value that must be unique is already taken"))
 }

@@ -3,3 +3,9 @@
 
 mod common;
 mod foundation;
+mod login;
+mod matrix;
+mod openapi;
+mod rules;
+mod story;
+mod tokens;

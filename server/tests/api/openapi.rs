@@ -1,0 +1,75 @@
+//! The OpenAPI document describes exactly the endpoints of SPEC.md, and each described
+//! endpoint answers.
+
+use crate::common::TestPortal;
+use reqwest::Method;
+use std::collections::BTreeSet;
+
+/// The contract: SPEC.md sections 3 and 4.
+const CONTRACT: &[(&str, &str)] = &[
+    ("POST", "/v1/authorization"),
+    ("PUT", "/v1/authorization"),
+    ("DELETE", "/v1/authorization"),
+    ("GET", "/v1/authorization"),
+    ("POST", "/v1/user"),
+    ("PUT", "/v1/user"),
+    ("GET", "/v1/admin/user"),
+    ("POST", "/v1/admin/user"),
+    ("PUT", "/v1/admin/user/{id}"),
+    ("PUT", "/v1/admin/user/{id}/password"),
+    ("DELETE", "/v1/admin/user/{id}"),
+    ("POST", "/v1/business"),
+    ("GET", "/v1/business"),
+    ("GET", "/v1/business/id/{id}"),
+    ("PUT", "/v1/admin/business/{id}"),
+    ("DELETE", "/v1/admin/business/{id}"),
+    ("GET", "/v1/admin/audit"),
+    ("GET", "/v1/openapi.json"),
+];
+
+#[tokio::test]
+async fn the_document_describes_every_endpoint_of_the_contract_and_nothing_else() {
+    let portal = TestPortal::start().await;
+    let doc = portal.get("/v1/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    assert!(
+        doc.body["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc.body["openapi"]
+    );
+    let mut described = BTreeSet::new();
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                described.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let contract: BTreeSet<_> = CONTRACT
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(described, contract);
+}
+
+#[tokio::test]
+async fn every_described_endpoint_is_routed() {
+    let portal = TestPortal::start().await;
+    let doc = portal.get("/v1/openapi.json", None).await;
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let Ok(method) = Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            let concrete = path.replace("{id}", "1");
+            let reply = portal.call(method.clone(), &concrete, None, None).await;
+            let unrouted = matches!(reply.status.as_u16(), 404 | 405) && reply.message().contains("endpoint")
+                || reply.status == 405;
+            assert!(
+                !unrouted,
+                "{method} {path} is described but not routed: {}",
+                reply.body
+            );
+        }
+    }
+}
