@@ -1,0 +1,263 @@
+//! Scale-out on PostgreSQL: two server processes on one database behave as one portal,
+//! and a portal rides out the loss of its database. These need a PostgreSQL server
+//! (`OTE_TEST_POSTGRES_URL`, and `OTE_TEST_PG_BIN` for the outage test): `./x test`
+//! starts a private cluster and runs them with `--include-ignored`.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN_PASSWORD: &str = "Replica1admin";
+const PASSWORD: &str = "Passw0rdX";
+const NEEDS_POSTGRES: &str = "needs OTE_TEST_POSTGRES_URL; ./x test provides it";
+
+fn server_url() -> String {
+    std::env::var("OTE_TEST_POSTGRES_URL").expect(NEEDS_POSTGRES)
+}
+
+/// A new, empty database on the test server; returns its URL.
+async fn fresh_database() -> String {
+    let server = server_url();
+    let name = format!("ote_replica_{:x}", rand_u64());
+    let mut conn = sqlx::PgConnection::connect(&server).await.expect("test PostgreSQL server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// One `ote-portal` process; killed when dropped.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Replica {
+    /// Starts the binary and waits for its "listening on" line.
+    fn start(database_url: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ote-portal"))
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("OTE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines.next().expect("the replica reports its address").unwrap();
+            if let Some(at) = line.find("listening on ") {
+                break line[at + "listening on ".len()..].trim().to_owned();
+            }
+        };
+        // Keep draining the log so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, url }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.header("Authorization", token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the replica answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn login(replica: &Replica, user: &str, password: &str) -> (StatusCode, Value) {
+    let body = json!({"user": user, "password": password});
+    call(reqwest::Method::POST, format!("{}/v1/authorization", replica.url), None, Some(body)).await
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn a_token_from_one_replica_works_on_the_other_until_logout_on_either() {
+    let database = fresh_database().await;
+    let (a, b) = (Replica::start(&database), Replica::start(&database));
+    let (status, body) = login(&a, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, 200);
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = call(reqwest::Method::GET, format!("{}/v1/authorization", b.url), Some(&token), None).await;
+    assert_eq!(status, 200, "replica B accepts replica A's token");
+    let (status, _) = call(reqwest::Method::DELETE, format!("{}/v1/authorization", a.url), Some(&token), None).await;
+    assert_eq!(status, 200);
+    let (status, body) = call(reqwest::Method::GET, format!("{}/v1/authorization", b.url), Some(&token), None).await;
+    assert_eq!(status, 401, "logout on A holds on B: {body}");
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn failed_logins_on_both_replicas_count_toward_one_throttle() {
+    let database = fresh_database().await;
+    let (a, b) = (Replica::start(&database), Replica::start(&database));
+    for i in 0..5 {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(login(replica, "admin", "Wrong1pass").await.0, 401);
+    }
+    for replica in [&a, &b] {
+        let (status, body) = login(replica, "admin", ADMIN_PASSWORD).await;
+        assert_eq!(status, 429, "{body}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn fifty_simultaneous_registrations_of_one_name_over_both_replicas_let_one_through() {
+    let database = fresh_database().await;
+    let (a, b) = (Replica::start(&database), Replica::start(&database));
+    let attempts = (0..50).map(|i| {
+        let base = if i % 2 == 0 { &a.url } else { &b.url };
+        let body = json!({"user": "contested", "password": PASSWORD, "phone": format!("+86139{i:08}"),
+                          "realName": "C", "isAdmin": false});
+        call(reqwest::Method::POST, format!("{base}/v1/user"), None, Some(body))
+    });
+    let statuses: Vec<u16> = futures::future::join_all(attempts).await.iter().map(|(s, _)| s.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 49, "{statuses:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn two_replicas_starting_at_once_on_an_empty_database_make_one_admin_and_one_secret() {
+    let database = fresh_database().await;
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| Replica::start(&database));
+        let b = scope.spawn(|| Replica::start(&database));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut conn = sqlx::PgConnection::connect(&database).await.unwrap();
+    let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_system_admin = 1")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let secrets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key = 'jwt_secret'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!((admins, secrets), (1, 1));
+    // And both sign with that one secret.
+    let token = login(&b, "admin", ADMIN_PASSWORD).await.1["token"].as_str().unwrap().to_owned();
+    let (status, _) = call(reqwest::Method::GET, format!("{}/v1/authorization", a.url), Some(&token), None).await;
+    assert_eq!(status, 200);
+}
+
+/// A PostgreSQL cluster of this test's own, so it can be stopped and started again.
+struct Cluster {
+    dir: tempfile::TempDir,
+    port: u16,
+    bin: String,
+}
+
+impl Cluster {
+    fn pg(&self, tool: &str) -> Command {
+        let path = format!("{}/{tool}", self.bin);
+        // initdb and postgres refuse to run as root; the Debian package made this user.
+        if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--", &path]);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn create() -> Self {
+        let bin = std::env::var("OTE_TEST_PG_BIN").expect("OTE_TEST_PG_BIN: PostgreSQL's bin folder");
+        let dir = tempfile::tempdir().unwrap();
+        if is_root() {
+            assert!(Command::new("chown").arg("postgres").arg(dir.path()).status().unwrap().success());
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let cluster = Self { dir, port, bin };
+        let data = cluster.dir.path().join("data");
+        let status = cluster.pg("initdb").args(["-U", "ote", "--auth=trust", "-D"]).arg(&data).output().unwrap();
+        assert!(status.status.success(), "initdb: {}", String::from_utf8_lossy(&status.stderr));
+        cluster.start();
+        cluster
+    }
+
+    fn start(&self) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let status = self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
+            .args(["-w", "-o", &options, "start"])
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&status.stderr));
+    }
+
+    fn stop(&self) {
+        let status =
+            self.pg("pg_ctl").arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "stop"]).output().unwrap();
+        assert!(status.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&status.stderr));
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://ote@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.pg("pg_ctl").arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "stop"]).output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_PG_BIN; ./x test provides it"]
+async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_returns() {
+    let cluster = Cluster::create();
+    let replica = Replica::start(&cluster.url());
+    let token = login(&replica, "admin", ADMIN_PASSWORD).await.1["token"].as_str().unwrap().to_owned();
+    let me = format!("{}/v1/authorization", replica.url);
+
+    cluster.stop();
+    let (status, body) = call(reqwest::Method::GET, me.clone(), Some(&token), None).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body, json!({"code": 500, "message": "internal error"}), "nothing internal leaks");
+    let (status, _) = call(reqwest::Method::GET, format!("{}/healthz", replica.url), None, None).await;
+    assert_eq!(status, 503);
+
+    cluster.start();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _) = call(reqwest::Method::GET, me.clone(), Some(&token), None).await;
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the portal did not recover within 30 s (last status {status})");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (status, _) = call(reqwest::Method::GET, format!("{}/healthz", replica.url), None, None).await;
+    assert_eq!(status, 200);
+}
