@@ -369,6 +369,35 @@ impl Page {
     }
 }
 
+/// A user status as a query parameter (`status=0`): query values arrive as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[cfg_attr(feature = "ssr", schema(value_type = u8))]
+pub struct StatusFilter(pub UserStatus);
+
+impl StatusFilter {
+    pub const RULE: &'static str = "must be 0, 1, 2 or 3";
+}
+
+impl TryFrom<String> for StatusFilter {
+    type Error = crate::rules::RuleError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.trim()
+            .parse()
+            .ok()
+            .and_then(UserStatus::from_code)
+            .map(StatusFilter)
+            .ok_or(crate::rules::RuleError(Self::RULE))
+    }
+}
+
+impl From<StatusFilter> for String {
+    fn from(filter: StatusFilter) -> String {
+        (filter.0 as i64).to_string()
+    }
+}
+
 /// `order`: `asc` (the default) or `desc`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
@@ -400,6 +429,8 @@ pub enum BusinessOrder {
 }
 
 /// Query of `GET /v1/admin/user`. Unknown parameters are ignored, like unknown JSON fields.
+/// `status` and `name` (a case-insensitive part of the user name) go beyond the seed: they
+/// serve the pending queue and the search box of the users page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(IntoParams))]
 #[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
@@ -407,6 +438,10 @@ pub enum BusinessOrder {
 pub struct UserQuery {
     pub order_by: UserOrder,
     pub order: SortOrder,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusFilter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
     pub page: Page,
     #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]

@@ -50,6 +50,11 @@ pub fn conflict_message(err: &sqlx::Error) -> Option<&'static str> {
     Some(message.unwrap_or("a value that must be unique is already taken"))
 }
 
+/// `%`, `_` and `\` match themselves in a `LIKE ... ESCAPE '\'` pattern after this.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 impl Db {
     /// Opens the pool (creating an SQLite file and its folder if missing) and checks that
     /// the database answers.

@@ -22,8 +22,13 @@ fn server_url() -> String {
 async fn fresh_database() -> String {
     let server = server_url();
     let name = format!("ote_replica_{:x}", rand_u64());
-    let mut conn = sqlx::PgConnection::connect(&server).await.expect("test PostgreSQL server");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&server)
+        .await
+        .expect("test PostgreSQL server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
@@ -73,7 +78,12 @@ impl Drop for Replica {
     }
 }
 
-async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = reqwest::Client::new().request(method, url);
     if let Some(token) = token {
         request = request.header("Authorization", token);
@@ -88,7 +98,13 @@ async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: O
 
 async fn login(replica: &Replica, user: &str, password: &str) -> (StatusCode, Value) {
     let body = json!({"user": user, "password": password});
-    call(reqwest::Method::POST, format!("{}/v1/authorization", replica.url), None, Some(body)).await
+    call(
+        reqwest::Method::POST,
+        format!("{}/v1/authorization", replica.url),
+        None,
+        Some(body),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -99,11 +115,29 @@ async fn a_token_from_one_replica_works_on_the_other_until_logout_on_either() {
     let (status, body) = login(&a, "admin", ADMIN_PASSWORD).await;
     assert_eq!(status, 200);
     let token = body["token"].as_str().unwrap().to_owned();
-    let (status, _) = call(reqwest::Method::GET, format!("{}/v1/authorization", b.url), Some(&token), None).await;
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/v1/authorization", b.url),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "replica B accepts replica A's token");
-    let (status, _) = call(reqwest::Method::DELETE, format!("{}/v1/authorization", a.url), Some(&token), None).await;
+    let (status, _) = call(
+        reqwest::Method::DELETE,
+        format!("{}/v1/authorization", a.url),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, body) = call(reqwest::Method::GET, format!("{}/v1/authorization", b.url), Some(&token), None).await;
+    let (status, body) = call(
+        reqwest::Method::GET,
+        format!("{}/v1/authorization", b.url),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 401, "logout on A holds on B: {body}");
 }
 
@@ -133,7 +167,11 @@ async fn fifty_simultaneous_registrations_of_one_name_over_both_replicas_let_one
                           "realName": "C", "isAdmin": false});
         call(reqwest::Method::POST, format!("{base}/v1/user"), None, Some(body))
     });
-    let statuses: Vec<u16> = futures::future::join_all(attempts).await.iter().map(|(s, _)| s.as_u16()).collect();
+    let statuses: Vec<u16> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|(s, _)| s.as_u16())
+        .collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 49, "{statuses:?}");
 }
@@ -158,8 +196,17 @@ async fn two_replicas_starting_at_once_on_an_empty_database_make_one_admin_and_o
         .unwrap();
     assert_eq!((admins, secrets), (1, 1));
     // And both sign with that one secret.
-    let token = login(&b, "admin", ADMIN_PASSWORD).await.1["token"].as_str().unwrap().to_owned();
-    let (status, _) = call(reqwest::Method::GET, format!("{}/v1/authorization", a.url), Some(&token), None).await;
+    let token = login(&b, "admin", ADMIN_PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/v1/authorization", a.url),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
@@ -187,19 +234,43 @@ impl Cluster {
         let bin = std::env::var("OTE_TEST_PG_BIN").expect("OTE_TEST_PG_BIN: PostgreSQL's bin folder");
         let dir = tempfile::tempdir().unwrap();
         if is_root() {
-            assert!(Command::new("chown").arg("postgres").arg(dir.path()).status().unwrap().success());
+            assert!(
+                Command::new("chown")
+                    .arg("postgres")
+                    .arg(dir.path())
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let cluster = Self { dir, port, bin };
         let data = cluster.dir.path().join("data");
-        let status = cluster.pg("initdb").args(["-U", "ote", "--auth=trust", "-D"]).arg(&data).output().unwrap();
-        assert!(status.status.success(), "initdb: {}", String::from_utf8_lossy(&status.stderr));
+        let status = cluster
+            .pg("initdb")
+            .args(["-U", "ote", "--auth=trust", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         cluster.start();
         cluster
     }
 
     fn start(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
         let status = self
             .pg("pg_ctl")
             .arg("-D")
@@ -209,13 +280,26 @@ impl Cluster {
             .args(["-w", "-o", &options, "start"])
             .output()
             .unwrap();
-        assert!(status.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
     }
 
     fn stop(&self) {
-        let status =
-            self.pg("pg_ctl").arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "stop"]).output().unwrap();
-        assert!(status.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&status.stderr));
+        let status = self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
     }
 
     fn url(&self) -> String {
@@ -225,12 +309,21 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.pg("pg_ctl").arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "stop"]).output();
+        let _ = self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
     }
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 #[tokio::test]
@@ -238,14 +331,27 @@ fn is_root() -> bool {
 async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_returns() {
     let cluster = Cluster::create();
     let replica = Replica::start(&cluster.url());
-    let token = login(&replica, "admin", ADMIN_PASSWORD).await.1["token"].as_str().unwrap().to_owned();
+    let token = login(&replica, "admin", ADMIN_PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let me = format!("{}/v1/authorization", replica.url);
 
     cluster.stop();
     let (status, body) = call(reqwest::Method::GET, me.clone(), Some(&token), None).await;
     assert_eq!(status, 500, "{body}");
-    assert_eq!(body, json!({"code": 500, "message": "internal error"}), "nothing internal leaks");
-    let (status, _) = call(reqwest::Method::GET, format!("{}/healthz", replica.url), None, None).await;
+    assert_eq!(
+        body,
+        json!({"code": 500, "message": "internal error"}),
+        "nothing internal leaks"
+    );
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/healthz", replica.url),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 503);
 
     cluster.start();
@@ -255,9 +361,18 @@ async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_retur
         if status == 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "the portal did not recover within 30 s (last status {status})");
+        assert!(
+            Instant::now() < deadline,
+            "the portal did not recover within 30 s (last status {status})"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let (status, _) = call(reqwest::Method::GET, format!("{}/healthz", replica.url), None, None).await;
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/healthz", replica.url),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
 }

@@ -146,7 +146,7 @@ pub async fn list(
     } else {
         "1 = 1"
     };
-    let pattern = name.map(|n| format!("%{}%", escape_like(&n.to_lowercase())));
+    let pattern = name.map(|n| format!("%{}%", crate::db::escape_like(&n.to_lowercase())));
     let BusinessOrder::Id = query.order_by;
     let direction = match query.order {
         SortOrder::Asc => "ASC",
@@ -183,11 +183,6 @@ pub async fn list(
         .map(BusinessRow::into_model)
         .collect::<ApiResult<Vec<_>>>()?;
     ok(Envelope::page(businesses, total))
-}
-
-/// `%`, `_` and `\` match themselves in a LIKE pattern after this.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// One business, if the caller sees it (404 otherwise).

@@ -210,25 +210,44 @@ pub async fn list(
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    let count_sql = format!("SELECT COUNT(*) FROM users u WHERE u.deleted_at IS NULL AND {filter}");
+    let status_filter = if query.status.is_some() {
+        "u.status = $4"
+    } else {
+        "1 = 1"
+    };
+    let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let name_filter = if name.is_some() {
+        "lower(u.user_name) LIKE $5 ESCAPE '\\'"
+    } else {
+        "1 = 1"
+    };
+    let pattern = name.map(|n| format!("%{}%", crate::db::escape_like(&n.to_lowercase())));
+    let status = query.status.map(|s| s.0 as i64);
+    let filter = format!("u.deleted_at IS NULL AND {filter} AND {status_filter} AND {name_filter}");
+    let count_sql = format!("SELECT COUNT(*) FROM users u WHERE {filter}");
     let page_sql = format!(
         "SELECT {USER_COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
-         WHERE u.deleted_at IS NULL AND {filter} ORDER BY {key} {direction} LIMIT $1 OFFSET $2"
+         WHERE {filter} ORDER BY {key} {direction} LIMIT $1 OFFSET $2"
     );
     let (limit, offset) = (
         i64::from(query.page_size.get()),
         query.page.offset(query.page_size),
     );
+    // Every query binds $1 limit, $2 offset, $3 business, $4 status, $5 name pattern.
     let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql))
         .bind(limit)
         .bind(offset)
         .bind(scope.business())
+        .bind(status)
+        .bind(pattern.clone())
         .fetch_one(&state.db.pool)
         .await?;
     let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(page_sql))
         .bind(limit)
         .bind(offset)
         .bind(scope.business())
+        .bind(status)
+        .bind(pattern)
         .fetch_all(&state.db.pool)
         .await?;
     let users = rows

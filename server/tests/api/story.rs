@@ -346,3 +346,44 @@ async fn lists_page_sort_and_filter() {
         .expect(200);
     assert_eq!(paged.body["data"][0]["name"], "core");
 }
+
+#[tokio::test]
+async fn the_user_list_filters_by_status_and_name_for_the_pending_queue_and_search() {
+    let portal = TestPortal::start().await;
+    let admin = portal.admin_token().await;
+    let waiting = portal.register("waiting_one", false).await;
+    portal.register("waiting_two", false).await;
+    let (_, _) = portal.approved("approved_one", false).await;
+    portal.set_status(waiting, 3).await;
+
+    let queue = portal
+        .get("/v1/admin/user?status=0", Some(&admin))
+        .await
+        .expect(200);
+    assert_eq!(queue.body["total"], 1);
+    assert_eq!(queue.body["data"][0]["user"], "waiting_two");
+    let found = portal
+        .get("/v1/admin/user?name=WAITING&orderBy=user_name", Some(&admin))
+        .await
+        .expect(200);
+    assert_eq!(found.body["total"], 2);
+    let literal = portal
+        .get("/v1/admin/user?name=g_o", Some(&admin))
+        .await
+        .expect(200);
+    assert_eq!(
+        literal.body["total"], 1,
+        "`_` is a literal character: only waiting_one has g_o"
+    );
+    let both = portal
+        .get("/v1/admin/user?name=one&status=1", Some(&admin))
+        .await
+        .expect(200);
+    assert_eq!(both.body["total"], 1);
+    assert_eq!(both.body["data"][0]["user"], "approved_one");
+    let reply = portal
+        .get("/v1/admin/user?status=7", Some(&admin))
+        .await
+        .expect(422);
+    assert_eq!(reply.message(), "status: must be 0, 1, 2 or 3");
+}
