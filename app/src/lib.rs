@@ -1,16 +1,20 @@
 //! OTE Portal's shared crate: the wire types and field rules of the /v1 contract, and the
 //! pages. The server compiles it with `ssr`, the browser bundle with `hydrate`.
 
+pub mod client;
+pub mod components;
+pub mod i18n;
 pub mod model;
 pub mod pages;
 pub mod rules;
+pub mod session;
 
+use i18n::{Lang, T};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
-};
+use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::{StaticSegment, path};
+use model::Role;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -21,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.ico" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -32,29 +37,84 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The router: one route per page.
+/// The top bar, the navigation for the caller's role, and one route per page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let i18n = i18n::provide_i18n();
+    let session = session::provide_session();
     // Effects run only in the browser, so this marks the moment hydration has happened.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
+        <Html attr:lang=move || i18n.lang().code() />
         <Stylesheet id="leptos" href="/pkg/ote-portal.css" />
-        <Title text="OTE Portal" />
-        <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
-            <header class="topbar">
-                <a class="brand" href="/">"OTE Portal"</a>
-            </header>
-            <main id="main">
-                <Router>
+        <Title text=i18n.t(T::Portal) />
+        <Router>
+            <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
+                <a class="skip" href="#main">{i18n.t(T::SkipToContent)}</a>
+                <header class="topbar">
+                    <A href="/" attr:class="brand">{i18n.t(T::Portal)}</A>
+                    <Nav session />
+                    <label class="lang">
+                        <span class="visually-hidden">{i18n.t(T::Language)}</span>
+                        <select
+                            aria-label=i18n.t(T::Language)
+                            on:change=move |ev| {
+                                i18n.set(if event_target_value(&ev) == "zh-CN" { Lang::Zh } else { Lang::En })
+                            }
+                        >
+                            <option value="en" selected=move || i18n.lang() == Lang::En>"English"</option>
+                            <option value="zh-CN" selected=move || i18n.lang() == Lang::Zh>"简体中文"</option>
+                        </select>
+                    </label>
+                </header>
+                <main id="main" tabindex="-1">
                     <Routes fallback=pages::NotFound>
-                        <Route path=StaticSegment("") view=pages::Login />
+                        <Route path=StaticSegment("") view=pages::Home />
                         <Route path=StaticSegment("login") view=pages::Login />
+                        <Route path=StaticSegment("register") view=pages::Register />
+                        <Route path=StaticSegment("awaiting") view=pages::Awaiting />
+                        <Route path=StaticSegment("users") view=pages::Users />
+                        <Route path=StaticSegment("business") view=pages::BusinessPage />
+                        <Route path=path!("/business/:id") view=pages::BusinessDetail />
+                        <Route path=StaticSegment("audit") view=pages::Audit />
                     </Routes>
-                </Router>
-            </main>
-        </div>
+                </main>
+            </div>
+        </Router>
+    }
+}
+
+/// Links for what the caller's role may use; nothing else is shown.
+#[component]
+fn Nav(session: session::Session) -> impl IntoView {
+    let i18n = i18n::use_i18n();
+    let link = move |href: &'static str, label: T| view! { <A href=href>{i18n.t(label)}</A> };
+    view! {
+        <nav class="nav" aria-label="main">
+            {move || match session.me.get() {
+                None => ().into_any(),
+                Some(None) => view! { {link("/login", T::SignIn)} {link("/register", T::Register)} }.into_any(),
+                Some(Some(me)) => {
+                    let role = me.role;
+                    view! {
+                        {link("/", T::Home)}
+                        {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/users", T::Users))}
+                        {(role != Role::Pending)
+                            .then(|| {
+                                link("/business", if role == Role::SystemAdmin { T::Businesses } else { T::Business })
+                            })}
+                        {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/audit", T::AuditLog))}
+                        <span class="who">{me.display_name}</span>
+                        <button type="button" class="secondary" on:click=move |_| pages::sign_out()>
+                            {i18n.t(T::SignOut)}
+                        </button>
+                    }
+                        .into_any()
+                }
+            }}
+        </nav>
     }
 }

@@ -14,11 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 pub struct Envelope<T> {
     pub code: u16,
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
@@ -183,6 +183,9 @@ pub struct Authorization {
     pub display_name: String,
     pub has_repo_account: bool,
     pub role: Role,
+    /// Beyond the seed: whether the caller registered as an administrator (only those may
+    /// request a business), so the UI offers the request form to them alone.
+    pub is_admin: bool,
     pub private_project: bool,
     pub enable_ingress: bool,
     pub enable_alert: bool,

@@ -1,38 +1,127 @@
-//! The login form. Wiring it to `POST /v1/authorization` belongs to the UI issue; here it
-//! renders on the server and becomes interactive once hydrated.
+//! Signing in, and the page a new registration waits on.
 
+use super::FormErrors;
+use crate::client::{self, Method};
+use crate::components::{Field, Notice};
+use crate::i18n::{T, use_i18n};
+use crate::model::{Credentials, Role};
+use crate::session::use_session;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Login() -> impl IntoView {
-    let (show_password, set_show_password) = signal(false);
+    let i18n = use_i18n();
+    let session = use_session();
+    let query = use_query_map();
+    let user = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let show_password = RwSignal::new(false);
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    let navigate = leptos_router::hooks::use_navigate();
+    let reason = move || match query.get().get("reason").as_deref() {
+        Some("expired") => Some((false, i18n.now(T::SessionEnded).to_owned())),
+        Some("password-changed") => Some((true, i18n.now(T::PasswordChangedSignIn).to_owned())),
+        _ => None,
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let credentials = Credentials { user: user.get_untracked(), password: password.get_untracked() };
+        if credentials.user.trim().is_empty() {
+            errors.set_field("user", i18n.now(T::Required).to_owned());
+        }
+        if credentials.password.is_empty() {
+            errors.set_field("password", i18n.now(T::Required).to_owned());
+        }
+        if errors.has_fields() {
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let reply = client::anonymous::<()>(Method::Post, "/v1/authorization", Some(&credentials)).await;
+            busy.set(false);
+            match reply {
+                Ok(envelope) => {
+                    #[cfg(feature = "hydrate")]
+                    if let Some(token) = envelope.token {
+                        client::store(token);
+                    }
+                    let _ = envelope;
+                    session.me.refetch();
+                    let me = session.me.await;
+                    let target = if me.map(|m| m.role) == Some(Role::Pending) { "/awaiting" } else { "/" };
+                    navigate(target, Default::default());
+                }
+                Err(failure) => {
+                    let message = match (failure.status, failure.retry_after) {
+                        (401, _) => i18n.now(T::WrongCredentials).to_owned(),
+                        (429, Some(seconds)) => {
+                            format!("{} {seconds} {}", i18n.now(T::Throttled), i18n.now(T::Seconds))
+                        }
+                        _ => failure.message,
+                    };
+                    errors.general.set(Some((false, message)));
+                }
+            }
+        });
+    };
 
     view! {
         <section class="card narrow">
-            <h1>"Sign in"</h1>
-            <form class="form" method="post" action="/login">
-                <label for="login-user">"User name"</label>
-                <input id="login-user" name="user" autocomplete="username" required />
-                <label for="login-password">"Password"</label>
-                <div class="input-row">
-                    <input
-                        id="login-password"
-                        name="password"
-                        autocomplete="current-password"
-                        required
-                        type=move || if show_password.get() { "text" } else { "password" }
-                    />
-                    <button
-                        type="button"
-                        class="secondary"
-                        aria-pressed=move || show_password.get().to_string()
-                        on:click=move |_| set_show_password.update(|shown| *shown = !*shown)
-                    >
-                        {move || if show_password.get() { "Hide" } else { "Show" }}
-                    </button>
+            <h1>{i18n.t(T::SignIn)}</h1>
+            <Notice message=Signal::derive(move || errors.general.get().or_else(reason)) />
+            <form class="form" method="post" action="/login" novalidate on:submit=submit>
+                <Field id="login-user" label=T::UserName value=user error=errors.of("user") autocomplete="username" />
+                <div class="field">
+                    <label for="login-password">{i18n.t(T::Password)}</label>
+                    <div class="input-row">
+                        <input
+                            id="login-password"
+                            name="password"
+                            autocomplete="current-password"
+                            aria-invalid=move || errors.of("password").get().is_some().to_string()
+                            aria-describedby="login-password-error"
+                            type=move || if show_password.get() { "text" } else { "password" }
+                            bind:value=password
+                        />
+                        <button
+                            type="button"
+                            class="secondary"
+                            aria-pressed=move || show_password.get().to_string()
+                            on:click=move |_| show_password.update(|shown| *shown = !*shown)
+                        >
+                            {move || if show_password.get() { i18n.now(T::Hide) } else { i18n.now(T::Show) }}
+                        </button>
+                    </div>
+                    <p class="error" id="login-password-error" role="alert">
+                        {move || errors.of("password").get()}
+                    </p>
                 </div>
-                <button type="submit">"Sign in"</button>
+                <button type="submit" disabled=move || busy.get()>
+                    {i18n.t(T::SignIn)}
+                </button>
             </form>
+            <p>
+                {i18n.t(T::NoAccount)} " " <a href="/register">{i18n.t(T::Register)}</a>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+pub fn Awaiting() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card narrow">
+            <h1>{i18n.t(T::Awaiting)}</h1>
+            <p>{i18n.t(T::AwaitingText)}</p>
+            <p>
+                <a href="/login">{i18n.t(T::SignIn)}</a>
+            </p>
         </section>
     }
 }

@@ -124,6 +124,7 @@ pub async fn info(State(state): State<AppState>, caller: Caller) -> Reply<Author
         display_name: caller.name,
         has_repo_account: caller.has_repo_account,
         role: caller.role,
+        is_admin: caller.is_admin,
         private_project: flags.private_project,
         enable_ingress: flags.enable_ingress,
         enable_alert: flags.enable_alert,

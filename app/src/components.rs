@@ -1,0 +1,269 @@
+//! Small pieces every page uses: labelled fields, status badges, the pager, notices,
+//! confirmations, and how statuses, roles and times read.
+
+use crate::i18n::{Lang, T, text, use_i18n};
+use crate::model::{BusinessStatus, Role, UserStatus};
+use crate::rules::{Password, PasswordCheck};
+use leptos::prelude::*;
+
+/// A labelled input whose error, if any, sits right under it and is announced.
+#[component]
+pub fn Field(
+    #[prop(into)] id: String,
+    label: T,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<T>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{i18n.t(label)}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{i18n.t(hint)}</p> })}
+            {if kind == "textarea" {
+                view! {
+                    <textarea
+                        id=id.clone()
+                        name=id.clone()
+                        rows="3"
+                        aria-invalid=move || error.get().is_some().to_string()
+                        aria-describedby=described.clone()
+                        bind:value=value
+                    ></textarea>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <input
+                        id=id.clone()
+                        name=id.clone()
+                        type=kind
+                        autocomplete=autocomplete
+                        aria-invalid=move || error.get().is_some().to_string()
+                        aria-describedby=described.clone()
+                        bind:value=value
+                    />
+                }
+                    .into_any()
+            }}
+            <p class="error" id=error_id role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The password rule, part by part, ticked off as the user types.
+#[component]
+pub fn PasswordChecklist(value: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = |check: PasswordCheck| match check {
+        PasswordCheck::Length => T::RuleLength,
+        PasswordCheck::Uppercase => T::RuleUpper,
+        PasswordCheck::Lowercase => T::RuleLower,
+        PasswordCheck::Digit => T::RuleDigit,
+    };
+    view! {
+        <div class="checklist" aria-live="polite">
+            <span>{i18n.t(T::PasswordMustHave)}</span>
+            <ul>
+                {move || {
+                    Password::checklist(&value.get())
+                        .into_iter()
+                        .map(|(check, ok)| {
+                            view! {
+                                <li class=if ok { "ok" } else { "todo" } data-check=format!("{check:?}")>
+                                    <span aria-hidden="true">{if ok { "✓ " } else { "○ " }}</span>
+                                    {i18n.t(label(check))}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// A message for the whole form: `role=alert` for errors, `status` for success.
+#[component]
+pub fn Notice(#[prop(into)] message: Signal<Option<(bool, String)>>) -> impl IntoView {
+    move || {
+        message.get().map(|(ok, text)| {
+            if ok {
+                view! { <p class="notice ok" role="status">{text}</p> }.into_any()
+            } else {
+                view! { <p class="notice error" role="alert">{text}</p> }.into_any()
+            }
+        })
+    }
+}
+
+pub fn role_text(role: Role) -> T {
+    match role {
+        Role::Pending => T::Role0,
+        Role::GeneralAdmin => T::Role1,
+        Role::GeneralUser => T::Role2,
+        Role::BusinessAdmin => T::Role3,
+        Role::SystemAdmin => T::Role4,
+    }
+}
+
+pub fn user_status_text(status: UserStatus) -> T {
+    match status {
+        UserStatus::Pending => T::UserStatus0,
+        UserStatus::Approved => T::UserStatus1,
+        UserStatus::NotApproved => T::UserStatus2,
+        UserStatus::Forbidden => T::UserStatus3,
+    }
+}
+
+pub fn business_status_text(status: BusinessStatus) -> T {
+    match status {
+        BusinessStatus::Pending => T::BusinessStatus0,
+        BusinessStatus::Approved => T::BusinessStatus1,
+        BusinessStatus::Disapproved => T::BusinessStatus2,
+        BusinessStatus::Deleted => T::BusinessStatus3,
+    }
+}
+
+/// A coloured badge with the status in words (colour is never the only signal).
+#[component]
+pub fn Badge(tone: &'static str, label: T) -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <span class=format!("badge {tone}")>{i18n.t(label)}</span> }
+}
+
+pub fn user_badge(status: UserStatus) -> impl IntoView {
+    let tone = match status {
+        UserStatus::Pending => "pending",
+        UserStatus::Approved => "approved",
+        UserStatus::NotApproved => "refused",
+        UserStatus::Forbidden => "forbidden",
+    };
+    view! { <Badge tone label=user_status_text(status) /> }
+}
+
+pub fn business_badge(status: BusinessStatus) -> impl IntoView {
+    let tone = match status {
+        BusinessStatus::Pending => "pending",
+        BusinessStatus::Approved => "approved",
+        BusinessStatus::Disapproved => "refused",
+        BusinessStatus::Deleted => "forbidden",
+    };
+    view! { <Badge tone label=business_status_text(status) /> }
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM` (UTC).
+pub fn format_time(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
+}
+
+/// Page number, page size and the total: "‹ 2 / 5 ›  43 total".
+#[component]
+pub fn Pager(page: RwSignal<u32>, size: RwSignal<u32>, #[prop(into)] total: Signal<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let pages = move || ((total.get().max(1) + i64::from(size.get()) - 1) / i64::from(size.get())).max(1) as u32;
+    view! {
+        <nav class="pager" aria-label="pages">
+            <button
+                type="button"
+                class="secondary"
+                disabled=move || page.get() <= 1
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
+            >
+                {i18n.t(T::Previous)}
+            </button>
+            <span aria-live="polite">
+                {move || format!("{} / {}", page.get(), pages())} " · "
+                {move || match i18n.lang() {
+                    Lang::En => format!("{} {}", total.get(), text(Lang::En, T::Total)),
+                    Lang::Zh => format!("共 {} 条", total.get()),
+                }}
+            </span>
+            <button
+                type="button"
+                class="secondary"
+                disabled=move || page.get() >= pages()
+                on:click=move |_| page.update(|p| *p += 1)
+            >
+                {i18n.t(T::Next)}
+            </button>
+            <label class="inline">
+                {i18n.t(T::PageSize)}
+                <select on:change=move |ev| {
+                    size.set(event_target_value(&ev).parse().unwrap_or(10));
+                    page.set(1);
+                }>
+                    {[10u32, 20, 50, 100]
+                        .into_iter()
+                        .map(|n| view! { <option value=n.to_string() selected=move || size.get() == n>{n}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        </nav>
+    }
+}
+
+/// A confirmation for a destructive action, shown in place of the buttons that asked.
+#[component]
+pub fn Confirm(
+    question: String,
+    #[prop(into)] on_yes: Callback<()>,
+    #[prop(into)] on_no: Callback<()>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = question.clone();
+    view! {
+        <div class="confirm" role="alertdialog" aria-modal="false" aria-label=label>
+            <p>{question}</p>
+            <button type="button" class="danger" autofocus on:click=move |_| on_yes.run(())>
+                {i18n.t(T::Confirm)}
+            </button>
+            <button type="button" class="secondary" on:click=move |_| on_no.run(())>
+                {i18n.t(T::Cancel)}
+            </button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00");
+        assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06");
+        assert_eq!(format_time(951_782_400), "2000-02-29 00:00");
+    }
+}

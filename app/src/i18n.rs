@@ -1,0 +1,234 @@
+//! The portal's two languages, English and Simplified Chinese. The choice lives in the
+//! `ote_lang` cookie, so the server renders each page in it and the browser keeps it.
+
+use leptos::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+pub const COOKIE: &str = "ote_lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    fn from_cookie_header(header: &str) -> Self {
+        let value = header.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(k, _)| *k == COOKIE);
+        match value {
+            Some((_, "zh-CN")) => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
+    /// The language of this request (server) or page (browser).
+    fn detect() -> Self {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|parts| parts.headers.get(http::header::COOKIE)?.to_str().ok().map(Self::from_cookie_header))
+                .unwrap_or_default()
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            document()
+                .dyn_into::<web_sys::HtmlDocument>()
+                .ok()
+                .and_then(|doc| doc.cookie().ok())
+                .map(|cookie| Self::from_cookie_header(&cookie))
+                .unwrap_or_default()
+        }
+        #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+        {
+            Lang::En
+        }
+    }
+}
+
+/// The current language, as a context every component reads.
+#[derive(Clone, Copy)]
+pub struct I18n(pub RwSignal<Lang>);
+
+pub fn provide_i18n() -> I18n {
+    let i18n = I18n(RwSignal::new(Lang::detect()));
+    provide_context(i18n);
+    i18n
+}
+
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+impl I18n {
+    pub fn lang(self) -> Lang {
+        self.0.get()
+    }
+
+    /// A reactive translation, for use in views: `{i18n.t(T::SignIn)}`.
+    pub fn t(self, key: T) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        move || text(self.0.get(), key)
+    }
+
+    /// The translation now (in event handlers and formatted strings).
+    pub fn now(self, key: T) -> &'static str {
+        text(self.0.get_untracked(), key)
+    }
+
+    pub fn set(self, lang: Lang) {
+        self.0.set(lang);
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
+                let _ = doc.set_cookie(&format!("{COOKIE}={}; path=/; max-age=31536000; samesite=lax", lang.code()));
+                if let Some(root) = doc.document_element() {
+                    let _ = root.set_attribute("lang", lang.code());
+                }
+            }
+        }
+    }
+}
+
+/// Declares the text keys and both translations side by side.
+macro_rules! texts {
+    ($($key:ident => $en:expr, $zh:expr;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T { $($key),* }
+
+        pub fn text(lang: Lang, key: T) -> &'static str {
+            match lang {
+                Lang::En => match key { $(T::$key => $en),* },
+                Lang::Zh => match key { $(T::$key => $zh),* },
+            }
+        }
+    };
+}
+
+texts! {
+    Portal => "OTE Portal", "OTE 门户";
+    Language => "Language", "语言";
+    SkipToContent => "Skip to content", "跳到正文";
+    Loading => "Loading…", "加载中…";
+    SignIn => "Sign in", "登录";
+    SignOut => "Sign out", "退出";
+    Register => "Register", "注册";
+    CreateAccount => "Create an account", "创建账号";
+    HaveAccount => "Already registered?", "已有账号？";
+    NoAccount => "No account yet?", "还没有账号？";
+    UserName => "User name", "用户名";
+    Password => "Password", "密码";
+    NewPassword => "New password", "新密码";
+    OldPassword => "Current password", "当前密码";
+    Phone => "Phone", "手机号";
+    RealName => "Real name", "真实姓名";
+    IsAdmin => "I will administer a team (request a business)", "我将管理团队（申请业务）";
+    AdminFlag => "Administrator", "管理员";
+    Show => "Show", "显示";
+    Hide => "Hide", "隐藏";
+    WrongCredentials => "User name or password is incorrect.", "用户名或密码错误。";
+    Throttled => "Too many failed sign-ins. Try again in", "登录失败次数过多，请稍后再试，剩余";
+    Seconds => "seconds", "秒";
+    SessionEnded => "Your session has ended. Please sign in again.", "会话已结束，请重新登录。";
+    PasswordChangedSignIn => "Password changed. Please sign in with the new one.", "密码已修改，请用新密码登录。";
+    RuleLength => "8-20 characters", "8-20 个字符";
+    RuleUpper => "an uppercase letter", "一个大写字母";
+    RuleLower => "a lowercase letter", "一个小写字母";
+    RuleDigit => "a digit", "一个数字";
+    PasswordMustHave => "The password needs:", "密码需要包含：";
+    Awaiting => "Awaiting approval", "等待审批";
+    AwaitingText => "Your registration is in. The system administrator will review it; you can sign in meanwhile, but nothing else opens until it is approved.", "注册已提交。系统管理员审核通过前，你可以登录，但无法使用其他功能。";
+    Home => "Home", "首页";
+    Users => "Users", "用户";
+    Business => "Business", "业务";
+    Businesses => "Businesses", "业务";
+    AuditLog => "Audit log", "审计日志";
+    Role => "Role", "角色";
+    Status => "Status", "状态";
+    Role0 => "Awaiting approval", "待审批";
+    Role1 => "General admin", "普通管理员";
+    Role2 => "General user", "普通用户";
+    Role3 => "Business admin", "业务管理员";
+    Role4 => "System administrator", "系统管理员";
+    UserStatus0 => "Pending", "待审批";
+    UserStatus1 => "Approved", "已批准";
+    UserStatus2 => "Not approved", "未批准";
+    UserStatus3 => "Forbidden", "已禁用";
+    BusinessStatus0 => "Pending", "待审批";
+    BusinessStatus1 => "Approved", "已批准";
+    BusinessStatus2 => "Disapproved", "未批准";
+    BusinessStatus3 => "Deleted", "已删除";
+    PlatformFlags => "Platform", "平台";
+    FlagPrivateProject => "Private projects", "私有项目";
+    FlagIngress => "Ingress", "Ingress";
+    FlagAlert => "Alerts", "告警";
+    FlagAutoDeploy => "Admin auto-deploy", "管理员自动部署";
+    RepoAccount => "Repository account", "仓库账号";
+    On => "on", "开";
+    Off => "off", "关";
+    Yes => "yes", "是";
+    No => "no", "否";
+    ChangePassword => "Change password", "修改密码";
+    Save => "Save", "保存";
+    Cancel => "Cancel", "取消";
+    Confirm => "Confirm", "确认";
+    Id => "ID", "ID";
+    Name => "Name", "名称";
+    Created => "Created", "创建时间";
+    Updated => "Updated", "更新时间";
+    Actions => "Actions", "操作";
+    Approve => "Approve", "批准";
+    Reject => "Reject", "拒绝";
+    Forbid => "Forbid", "禁用";
+    ResetPassword => "Reset password", "重置密码";
+    Delete => "Delete", "删除";
+    Search => "Search by name", "按名称搜索";
+    AllStatuses => "All statuses", "全部状态";
+    PendingQueue => "Pending queue", "待审批队列";
+    PageSize => "Per page", "每页";
+    Previous => "Previous", "上一页";
+    Next => "Next", "下一页";
+    PageOf => "Page", "第";
+    Of => "of", "页，共";
+    Total => "total", "条";
+    NothingHere => "Nothing here yet.", "暂无数据。";
+    CreateUser => "Create a user", "创建用户";
+    UserCreated => "User created.", "用户已创建。";
+    ConfirmDelete => "Delete this user? This cannot be undone.", "删除该用户？此操作不可撤销。";
+    ConfirmForbid => "Forbid this user? Their sessions end at once.", "禁用该用户？其会话将立即结束。";
+    ConfirmReset => "Set a new password for", "为以下用户设置新密码：";
+    Done => "Done.", "完成。";
+    RequestBusiness => "Request a business", "申请业务";
+    BusinessName => "Business name", "业务名称";
+    Introduce => "Introduction", "简介";
+    Objective => "Objective", "目标";
+    Scale => "Scale", "规模";
+    Comment => "Comment", "审核意见";
+    Owner => "Owner", "所有者";
+    MyBusiness => "My business", "我的业务";
+    Disapprove => "Disapprove", "不批准";
+    ConfirmDeleteBusiness => "Delete this business? Its members leave it.", "删除该业务？其成员将离开该业务。";
+    Requested => "Requested. The system administrator will review it.", "已提交申请，等待系统管理员审核。";
+    NoBusinessYet => "You have no business yet.", "你还没有业务。";
+    OnlyAdminsRequest => "Only administrators can request a business.", "只有管理员可以申请业务。";
+    Details => "Details", "详情";
+    Back => "Back", "返回";
+    Action => "Action", "动作";
+    Actor => "By", "操作人";
+    Target => "Target", "对象";
+    Detail => "Detail", "详情";
+    Time => "Time", "时间";
+    NotFound => "Page not found", "页面不存在";
+    BackToPortal => "Back to the portal", "返回门户";
+    SomethingWrong => "Something went wrong:", "出错了：";
+    Required => "is required", "为必填项";
+    SortAsc => "ascending", "升序";
+    SortDesc => "descending", "降序";
+}

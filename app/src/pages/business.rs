@@ -1,0 +1,286 @@
+//! Businesses: for the system administrator, the list with a name filter and the audit of
+//! each; for everyone else, their own business (status and audit comment) and, for an
+//! administrator without one, the request form.
+
+use super::FormErrors;
+use crate::client::{self, Method};
+use crate::components::{Confirm, Field, Notice, Pager, business_badge, format_time};
+use crate::i18n::{T, use_i18n};
+use crate::model::{
+    Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessVerdict, Created, NewBusiness,
+    Page, PageSize, Role, SortOrder,
+};
+use crate::rules::{BusinessName, Comment, LongText, Scale};
+use crate::session::use_session;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn BusinessPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let page = RwSignal::new(1u32);
+    let size = RwSignal::new(10u32);
+    let name = RwSignal::new(String::new());
+    let reload = RwSignal::new(0u32);
+    let list = LocalResource::new(move || {
+        reload.track();
+        let query = BusinessQuery {
+            order_by: BusinessOrder::Id,
+            order: SortOrder::Desc,
+            page: Page::new(page.get()).unwrap_or_default(),
+            page_size: PageSize::new(size.get()).unwrap_or_default(),
+            name: Some(name.get()).filter(|n| !n.trim().is_empty()),
+        };
+        async move { client::get::<Vec<Business>>(&client::with_query("/v1/business", &query)).await }
+    });
+    let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
+    let rows = move || list.get().and_then(|r| r.ok()).and_then(|e| e.data).unwrap_or_default();
+    let system_admin = move || session.role() == Some(Role::SystemAdmin);
+    // The request form: administrators whose businesses are all refused or deleted.
+    let may_request = move || {
+        let me = session.me.get().flatten();
+        let admin = me.as_ref().is_some_and(|me| me.is_admin && me.role != Role::SystemAdmin);
+        let live = rows().iter().any(|b| matches!(b.status, BusinessStatus::Pending | BusinessStatus::Approved));
+        admin && list.get().is_some() && !live
+    };
+
+    view! {
+        <section class="card wide">
+            <h1>{move || if system_admin() { i18n.now(T::Businesses) } else { i18n.now(T::MyBusiness) }}</h1>
+            {move || {
+                system_admin()
+                    .then(|| {
+                        view! {
+                            <div class="toolbar">
+                                <input
+                                    type="search"
+                                    placeholder=i18n.t(T::Search)
+                                    aria-label=i18n.t(T::Search)
+                                    on:input=move |ev| {
+                                        name.set(event_target_value(&ev));
+                                        page.set(1);
+                                    }
+                                />
+                            </div>
+                        }
+                    })
+            }}
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th>{i18n.t(T::Id)}</th>
+                            <th>{i18n.t(T::BusinessName)}</th>
+                            <th>{i18n.t(T::Status)}</th>
+                            <th>{i18n.t(T::Comment)}</th>
+                            <th>{i18n.t(T::Owner)}</th>
+                            <th>{i18n.t(T::Created)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || match list.get() {
+                            None => view! { <tr><td colspan="6">{i18n.t(T::Loading)}</td></tr> }.into_any(),
+                            Some(Err(failure)) => {
+                                view! { <tr><td colspan="6" class="error">{failure.message}</td></tr> }.into_any()
+                            }
+                            Some(Ok(_)) if rows().is_empty() => {
+                                view! { <tr><td colspan="6">{i18n.t(T::NoBusinessYet)}</td></tr> }.into_any()
+                            }
+                            Some(Ok(_)) => {
+                                rows()
+                                    .into_iter()
+                                    .map(|b| {
+                                        view! {
+                                            <tr data-business=b.name.clone()>
+                                                <td>{b.id}</td>
+                                                <td>
+                                                    <a href=format!("/business/{}", b.id)>{b.name.clone()}</a>
+                                                </td>
+                                                <td>{business_badge(b.status)}</td>
+                                                <td class="comment">{b.comment.clone()}</td>
+                                                <td>{b.user_id}</td>
+                                                <td>{format_time(b.create_time)}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any()
+                            }
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            {move || system_admin().then(|| view! { <Pager page size total /> })}
+        </section>
+        {move || may_request().then(|| view! { <RequestBusiness reload /> })}
+    }
+}
+
+const BUSINESS_FIELDS: &[&str] = &["name", "introduce", "objective", "scale"];
+
+#[component]
+fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let (name, introduce, objective, scale) =
+        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let errors = FormErrors::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let parsed = (
+            errors.check(i18n, "name", BusinessName::parse(&name.get_untracked())),
+            errors.check(i18n, "introduce", LongText::parse(&introduce.get_untracked())),
+            errors.check(i18n, "objective", LongText::parse(&objective.get_untracked())),
+            errors.check(i18n, "scale", Scale::parse(&scale.get_untracked())),
+        );
+        let (Some(name), Some(introduce), Some(objective), Some(scale)) = parsed else { return };
+        let request = NewBusiness { name, introduce, objective, scale };
+        leptos::task::spawn_local(async move {
+            match client::call::<Created>(Method::Post, "/v1/business", Some(&request)).await {
+                Ok(_) => {
+                    errors.success(i18n.now(T::Requested));
+                    session.me.refetch();
+                    reload.update(|n| *n += 1);
+                }
+                Err(failure) => errors.show(i18n, &failure, BUSINESS_FIELDS),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h2>{i18n.t(T::RequestBusiness)}</h2>
+            <Notice message=errors.general />
+            <form class="form" novalidate on:submit=submit>
+                <Field id="business-name" label=T::BusinessName value=name error=errors.of("name") />
+                <p class="hint">{move || super::rule_text(i18n.lang(), "name")}</p>
+                <Field id="business-introduce" label=T::Introduce value=introduce error=errors.of("introduce") kind="textarea" />
+                <Field id="business-objective" label=T::Objective value=objective error=errors.of("objective") kind="textarea" />
+                <Field id="business-scale" label=T::Scale value=scale error=errors.of("scale") />
+                <button type="submit">{i18n.t(T::RequestBusiness)}</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn BusinessDetail() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let params = use_params_map();
+    let reload = RwSignal::new(0u32);
+    let id = move || params.get().get("id").unwrap_or_default();
+    let business = LocalResource::new(move || {
+        reload.track();
+        let id = id();
+        async move { client::get::<Business>(&format!("/v1/business/id/{id}")).await }
+    });
+    let comment = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let confirming = RwSignal::new(false);
+    let navigate = leptos_router::hooks::use_navigate();
+
+    let audit = move |verdict: BusinessVerdict| {
+        errors.clear();
+        let Some(comment) = errors.check(i18n, "comment", Comment::parse(&comment.get_untracked())) else { return };
+        let body = BusinessAudit { status: verdict, comment };
+        let id = id();
+        leptos::task::spawn_local(async move {
+            match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
+                Ok(_) => {
+                    errors.success(i18n.now(T::Done));
+                    reload.update(|n| *n += 1);
+                }
+                Err(failure) => errors.show(i18n, &failure, &["comment", "status"]),
+            }
+        });
+    };
+    let delete = move || {
+        let id = id();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            confirming.set(false);
+            match client::call::<()>(Method::Delete, &format!("/v1/admin/business/{id}"), None::<&()>).await {
+                Ok(_) => navigate("/business", Default::default()),
+                Err(failure) => errors.show(i18n, &failure, &[]),
+            }
+        });
+    };
+
+    view! {
+        <section class="card">
+            <p>
+                <a href="/business">{i18n.t(T::Back)}</a>
+            </p>
+            <Notice message=errors.general />
+            {move || match business.get() {
+                None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
+                Some(Err(failure)) => view! { <p class="error">{failure.message}</p> }.into_any(),
+                Some(Ok(envelope)) => {
+                    let Some(b) = envelope.data else { return ().into_any() };
+                    let delete = delete.clone();
+                    view! {
+                        <h1>{b.name.clone()}</h1>
+                        <dl class="facts">
+                            <dt>{i18n.t(T::Status)}</dt>
+                            <dd>{business_badge(b.status)}</dd>
+                            <dt>{i18n.t(T::Comment)}</dt>
+                            <dd class="comment">{b.comment.clone()}</dd>
+                            <dt>{i18n.t(T::Introduce)}</dt>
+                            <dd>{b.introduce.clone()}</dd>
+                            <dt>{i18n.t(T::Objective)}</dt>
+                            <dd>{b.objective.clone()}</dd>
+                            <dt>{i18n.t(T::Scale)}</dt>
+                            <dd>{b.scale.clone()}</dd>
+                            <dt>{i18n.t(T::Owner)}</dt>
+                            <dd>{b.user_id}</dd>
+                            <dt>{i18n.t(T::Created)}</dt>
+                            <dd>{format_time(b.create_time)}</dd>
+                            <dt>{i18n.t(T::Updated)}</dt>
+                            <dd>{format_time(b.update_time)}</dd>
+                        </dl>
+                        {(session.role() == Some(Role::SystemAdmin) && b.status != BusinessStatus::Deleted)
+                            .then(|| {
+                                let delete = delete.clone();
+                                view! {
+                                    <form class="form" novalidate on:submit=|ev| ev.prevent_default()>
+                                        <Field id="audit-comment" label=T::Comment value=comment error=errors.of("comment") kind="textarea" />
+                                        <div class="buttons">
+                                            <button type="button" on:click=move |_| audit(BusinessVerdict::Approve)>
+                                                {i18n.t(T::Approve)}
+                                            </button>
+                                            <button type="button" class="secondary" on:click=move |_| audit(BusinessVerdict::Disapprove)>
+                                                {i18n.t(T::Disapprove)}
+                                            </button>
+                                            {move || {
+                                                let delete = delete.clone();
+                                                if confirming.get() {
+                                                    view! {
+                                                        <Confirm
+                                                            question=i18n.now(T::ConfirmDeleteBusiness).to_owned()
+                                                            on_yes=move |_| delete()
+                                                            on_no=move |_| confirming.set(false)
+                                                        />
+                                                    }
+                                                        .into_any()
+                                                } else {
+                                                    view! {
+                                                        <button type="button" class="danger" on:click=move |_| confirming.set(true)>
+                                                            {i18n.t(T::Delete)}
+                                                        </button>
+                                                    }
+                                                        .into_any()
+                                                }
+                                            }}
+                                        </div>
+                                    </form>
+                                }
+                            })}
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}

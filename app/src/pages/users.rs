@@ -1,0 +1,385 @@
+//! Users (roles 3 and 4): the table with paging, sorting, filters and the pending queue,
+//! the actions each role may take on a row, and creating a user.
+
+use super::FormErrors;
+use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
+use crate::client::{self, Method};
+use crate::components::{Confirm, Field, Notice, Pager, PasswordChecklist, format_time, role_text, user_badge};
+use crate::i18n::{T, use_i18n};
+use crate::model::{
+    Created, Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder, UserQuery,
+    UserStatus,
+};
+use crate::rules::Password;
+use crate::session::use_session;
+use leptos::prelude::*;
+
+#[component]
+pub fn Users() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let page = RwSignal::new(1u32);
+    let size = RwSignal::new(10u32);
+    let order_by = RwSignal::new(UserOrder::Id);
+    let order = RwSignal::new(SortOrder::Asc);
+    let status = RwSignal::new(None::<UserStatus>);
+    let name = RwSignal::new(String::new());
+    let reload = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<(bool, String)>);
+
+    let users = LocalResource::new(move || {
+        reload.track();
+        let query = UserQuery {
+            order_by: order_by.get(),
+            order: order.get(),
+            status: status.get().map(StatusFilter),
+            name: Some(name.get()).filter(|n| !n.trim().is_empty()),
+            page: Page::new(page.get()).unwrap_or_default(),
+            page_size: PageSize::new(size.get()).unwrap_or_default(),
+        };
+        async move { client::get::<Vec<User>>(&client::with_query("/v1/admin/user", &query)).await }
+    });
+    let total = Signal::derive(move || users.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
+    let is_system_admin = move || session.role() == Some(Role::SystemAdmin);
+
+    let sort_by = move |key: UserOrder| {
+        if order_by.get_untracked() == key {
+            order.update(|o| *o = if *o == SortOrder::Asc { SortOrder::Desc } else { SortOrder::Asc });
+        } else {
+            order_by.set(key);
+            order.set(SortOrder::Asc);
+        }
+        page.set(1);
+    };
+    let aria_sort = move |key: UserOrder| {
+        move || match (order_by.get() == key, order.get()) {
+            (false, _) => "none",
+            (true, SortOrder::Asc) => "ascending",
+            (true, SortOrder::Desc) => "descending",
+        }
+    };
+    let arrow = move |key: UserOrder| {
+        move || match (order_by.get() == key, order.get()) {
+            (false, _) => "",
+            (true, SortOrder::Asc) => " ▲",
+            (true, SortOrder::Desc) => " ▼",
+        }
+    };
+
+    view! {
+        <section class="card wide">
+            <h1>{i18n.t(T::Users)}</h1>
+            <Notice message=notice />
+            <div class="toolbar">
+                <label class="inline">
+                    <span class="visually-hidden">{i18n.t(T::Search)}</span>
+                    <input
+                        type="search"
+                        placeholder=i18n.t(T::Search)
+                        aria-label=i18n.t(T::Search)
+                        on:input=move |ev| {
+                            name.set(event_target_value(&ev));
+                            page.set(1);
+                        }
+                    />
+                </label>
+                <label class="inline">
+                    {i18n.t(T::Status)}
+                    <select
+                        id="status-filter"
+                        on:change=move |ev| {
+                            status.set(event_target_value(&ev).parse().ok().and_then(UserStatus::from_code));
+                            page.set(1);
+                        }
+                    >
+                        <option value="" selected=move || status.get().is_none()>{i18n.t(T::AllStatuses)}</option>
+                        {[UserStatus::Pending, UserStatus::Approved, UserStatus::NotApproved, UserStatus::Forbidden]
+                            .into_iter()
+                            .map(|s| {
+                                view! {
+                                    <option value=(s as u8).to_string() selected=move || status.get() == Some(s)>
+                                        {i18n.t(crate::components::user_status_text(s))}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                {move || {
+                    is_system_admin()
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="secondary"
+                                    aria-pressed=move || (status.get() == Some(UserStatus::Pending)).to_string()
+                                    on:click=move |_| {
+                                        status.set(Some(UserStatus::Pending));
+                                        page.set(1);
+                                    }
+                                >
+                                    {i18n.t(T::PendingQueue)}
+                                </button>
+                            }
+                        })
+                }}
+            </div>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th aria-sort=aria_sort(UserOrder::Id)>
+                                <button type="button" class="link" on:click=move |_| sort_by(UserOrder::Id)>
+                                    {i18n.t(T::Id)}
+                                    {arrow(UserOrder::Id)}
+                                </button>
+                            </th>
+                            <th aria-sort=aria_sort(UserOrder::UserName)>
+                                <button type="button" class="link" on:click=move |_| sort_by(UserOrder::UserName)>
+                                    {i18n.t(T::UserName)}
+                                    {arrow(UserOrder::UserName)}
+                                </button>
+                            </th>
+                            <th>{i18n.t(T::RealName)}</th>
+                            <th>{i18n.t(T::Phone)}</th>
+                            <th>{i18n.t(T::Status)}</th>
+                            <th>{i18n.t(T::Role)}</th>
+                            <th>{i18n.t(T::Created)}</th>
+                            <th>{i18n.t(T::Actions)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || match users.get() {
+                            None => view! { <tr><td colspan="8">{i18n.t(T::Loading)}</td></tr> }.into_any(),
+                            Some(Err(failure)) => {
+                                view! { <tr><td colspan="8" class="error">{failure.message}</td></tr> }.into_any()
+                            }
+                            Some(Ok(envelope)) => {
+                                let rows = envelope.data.unwrap_or_default();
+                                if rows.is_empty() {
+                                    view! { <tr><td colspan="8">{i18n.t(T::NothingHere)}</td></tr> }.into_any()
+                                } else {
+                                    rows.into_iter()
+                                        .map(|user| view! { <UserRow user reload notice /> })
+                                        .collect_view()
+                                        .into_any()
+                                }
+                            }
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <Pager page size total />
+        </section>
+        <CreateUser reload />
+    }
+}
+
+/// What is being asked about a row before it happens.
+#[derive(Clone, Copy, PartialEq)]
+enum Pending {
+    Nothing,
+    Forbid,
+    Delete,
+    Reset,
+}
+
+#[component]
+fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let asking = RwSignal::new(Pending::Nothing);
+    let new_password = RwSignal::new(String::new());
+    let reset_errors = FormErrors::new();
+    let id = user.id;
+    let own_name = user.user.clone();
+    let is_me = move || session.me.get().flatten().is_some_and(|me| me.display_name == own_name);
+    let system_admin = move || session.role() == Some(Role::SystemAdmin);
+    let untouchable = user.role == Role::SystemAdmin;
+
+    let act = move |method: Method, path: String, body: Option<serde_json::Value>| {
+        leptos::task::spawn_local(async move {
+            let reply = client::call::<()>(method, &path, body.as_ref()).await;
+            asking.set(Pending::Nothing);
+            match reply {
+                Ok(_) => {
+                    notice.set(Some((true, i18n.now(T::Done).to_owned())));
+                    reload.update(|n| *n += 1);
+                }
+                Err(failure) => notice.set(Some((false, failure.message))),
+            }
+        });
+    };
+    let set_status = move |status: UserStatus| {
+        let body = serde_json::to_value(UserAudit { status }).ok();
+        act(Method::Put, format!("/v1/admin/user/{id}"), body);
+    };
+    let reset = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        reset_errors.clear();
+        let Some(password) = reset_errors.check(i18n, "password", Password::parse(&new_password.get_untracked()))
+        else {
+            return;
+        };
+        act(Method::Put, format!("/v1/admin/user/{id}/password"), serde_json::to_value(PasswordReset { password }).ok());
+    };
+    let name = user.user.clone();
+
+    view! {
+        <tr data-user=user.user.clone()>
+            <td>{user.id}</td>
+            <td>{user.user.clone()}</td>
+            <td>{user.real_name.clone()}</td>
+            <td>{user.phone.clone()}</td>
+            <td>{user_badge(user.status)}</td>
+            <td>{i18n.t(role_text(user.role))}</td>
+            <td>{format_time(user.create_time)}</td>
+            <td class="actions">
+                {move || {
+                    if untouchable || is_me() {
+                        return ().into_any();
+                    }
+                    let name = name.clone();
+                    match asking.get() {
+                        Pending::Forbid => {
+                            view! {
+                                <Confirm
+                                    question=format!("{} ({name})", i18n.now(T::ConfirmForbid))
+                                    on_yes=move |_| set_status(UserStatus::Forbidden)
+                                    on_no=move |_| asking.set(Pending::Nothing)
+                                />
+                            }
+                                .into_any()
+                        }
+                        Pending::Delete => {
+                            view! {
+                                <Confirm
+                                    question=format!("{} ({name})", i18n.now(T::ConfirmDelete))
+                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}"), None)
+                                    on_no=move |_| asking.set(Pending::Nothing)
+                                />
+                            }
+                                .into_any()
+                        }
+                        Pending::Reset => {
+                            view! {
+                                <form class="confirm" role="dialog" aria-label=i18n.t(T::ResetPassword) on:submit=reset>
+                                    <p>{format!("{} {name}", i18n.now(T::ConfirmReset))}</p>
+                                    <Field
+                                        id=format!("reset-{id}")
+                                        label=T::NewPassword
+                                        value=new_password
+                                        error=reset_errors.of("password")
+                                        kind="password"
+                                        autocomplete="new-password"
+                                    />
+                                    <PasswordChecklist value=new_password />
+                                    <button type="submit" class="danger">{i18n.t(T::ResetPassword)}</button>
+                                    <button type="button" class="secondary" on:click=move |_| asking.set(Pending::Nothing)>
+                                        {i18n.t(T::Cancel)}
+                                    </button>
+                                </form>
+                            }
+                                .into_any()
+                        }
+                        Pending::Nothing => {
+                            let status = user.status;
+                            view! {
+                                {(system_admin() && status != UserStatus::Approved)
+                                    .then(|| {
+                                        view! {
+                                            <button type="button" on:click=move |_| set_status(UserStatus::Approved)>
+                                                {i18n.t(T::Approve)}
+                                            </button>
+                                        }
+                                    })}
+                                {(system_admin() && status == UserStatus::Pending)
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="secondary"
+                                                on:click=move |_| set_status(UserStatus::NotApproved)
+                                            >
+                                                {i18n.t(T::Reject)}
+                                            </button>
+                                        }
+                                    })}
+                                {(system_admin() && status != UserStatus::Forbidden)
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="secondary"
+                                                on:click=move |_| asking.set(Pending::Forbid)
+                                            >
+                                                {i18n.t(T::Forbid)}
+                                            </button>
+                                        }
+                                    })}
+                                <button type="button" class="secondary" on:click=move |_| asking.set(Pending::Reset)>
+                                    {i18n.t(T::ResetPassword)}
+                                </button>
+                                <button type="button" class="danger" on:click=move |_| asking.set(Pending::Delete)>
+                                    {i18n.t(T::Delete)}
+                                </button>
+                            }
+                                .into_any()
+                        }
+                    }
+                }}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let form = NewUserForm::new();
+    let errors = FormErrors::new();
+    let business_id = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let business = business_id.get_untracked().trim().parse::<i64>().ok();
+        let Some(new_user) = form.parse(errors, business) else { return };
+        leptos::task::spawn_local(async move {
+            match client::call::<Created>(Method::Post, "/v1/admin/user", Some(&new_user)).await {
+                Ok(_) => {
+                    form.reset();
+                    business_id.set(String::new());
+                    errors.success(i18n.now(T::UserCreated));
+                    reload.update(|n| *n += 1);
+                }
+                Err(failure) => errors.show(i18n, &failure, USER_FIELDS),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h2>{i18n.t(T::CreateUser)}</h2>
+            <Notice message=errors.general />
+            <form class="form" novalidate on:submit=submit>
+                <NewUserFields form errors prefix="create" admin_label=T::AdminFlag />
+                {move || {
+                    (session.role() == Some(Role::SystemAdmin))
+                        .then(|| {
+                            view! {
+                                <Field
+                                    id="create-business"
+                                    label=T::Business
+                                    value=business_id
+                                    error=errors.of("businessId")
+                                    kind="number"
+                                    hint=T::Id
+                                />
+                            }
+                        })
+                }}
+                <button type="submit">{i18n.t(T::CreateUser)}</button>
+            </form>
+        </section>
+    }
+}

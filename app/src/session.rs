@@ -1,0 +1,64 @@
+//! Who is signed in, as a context: the caller of `GET /v1/authorization` (loaded in the
+//! browser, since the token lives there), and the timer that renews the token.
+
+use crate::client;
+use crate::model::{Authorization, Role};
+use leptos::prelude::*;
+
+/// `None` while loading; `Some(None)` when nobody is signed in.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: LocalResource<Option<Authorization>>,
+}
+
+pub fn provide_session() -> Session {
+    let me = LocalResource::new(current_user);
+    let session = Session { me };
+    provide_context(session);
+    #[cfg(feature = "hydrate")]
+    {
+        // Renew the token of an open page before it expires, even when idle.
+        Effect::new(|_| {
+            let handle = set_interval_with_handle(
+                || {
+                    if let Some(stored) = client::session()
+                        && js_sys::Date::now() - stored.obtained > client::RENEW_AFTER_MS
+                    {
+                        leptos::task::spawn_local(async {
+                            let _ = client::renew().await;
+                        });
+                    }
+                },
+                std::time::Duration::from_secs(60),
+            );
+            on_cleanup(move || {
+                if let Ok(handle) = handle {
+                    handle.clear();
+                }
+            });
+        });
+    }
+    session
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+async fn current_user() -> Option<Authorization> {
+    #[cfg(feature = "hydrate")]
+    if client::session().is_none() {
+        return None;
+    }
+    client::get::<Authorization>("/v1/authorization").await.ok().and_then(|envelope| envelope.data)
+}
+
+impl Session {
+    pub fn role(self) -> Option<Role> {
+        self.me.get().flatten().map(|me| me.role)
+    }
+
+    pub fn is_admin_role(self) -> bool {
+        matches!(self.role(), Some(Role::BusinessAdmin | Role::SystemAdmin))
+    }
+}
