@@ -17,7 +17,7 @@ pub fn Home() -> impl IntoView {
     // Nobody signed in: the login form is the home page.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if session.me.get() == Some(None) {
+        if session.me.get() == Some(None) && client::session().is_none() {
             client::to_login("signed-out");
         }
     });

@@ -4,7 +4,7 @@ use super::FormErrors;
 use crate::client::{self, Method};
 use crate::components::{Field, Notice};
 use crate::i18n::{T, use_i18n};
-use crate::model::{Credentials, Role};
+use crate::model::{Authorization, Credentials, Role};
 use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -51,8 +51,9 @@ pub fn Login() -> impl IntoView {
                         client::store(token);
                     }
                     let _ = envelope;
+                    // Ask directly: the session resource may still hold "nobody".
+                    let me = client::get::<Authorization>("/v1/authorization").await.ok().and_then(|e| e.data);
                     session.me.refetch();
-                    let me = session.me.await;
                     let target = if me.map(|m| m.role) == Some(Role::Pending) { "/awaiting" } else { "/" };
                     navigate(target, Default::default());
                 }
