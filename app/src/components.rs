@@ -198,7 +198,7 @@ pub fn Pager(page: RwSignal<u32>, size: RwSignal<u32>, #[prop(into)] total: Sign
             <button
                 type="button"
                 class="secondary"
-                disabled=move || page.get() <= 1
+                disabled=move || { page.get() <= 1 }
                 on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
             >
                 {i18n.t(T::Previous)}
@@ -213,7 +213,7 @@ pub fn Pager(page: RwSignal<u32>, size: RwSignal<u32>, #[prop(into)] total: Sign
             <button
                 type="button"
                 class="secondary"
-                disabled=move || page.get() >= pages()
+                disabled=move || { page.get() >= pages() }
                 on:click=move |_| page.update(|p| *p += 1)
             >
                 {i18n.t(T::Next)}

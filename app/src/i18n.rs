@@ -148,6 +148,7 @@ texts! {
     Home => "Home", "首页";
     Users => "Users", "用户";
     Business => "Business", "业务";
+    BusinessIdHint => "Optional: the ID of a pending or approved business", "可选：待审批或已批准业务的 ID";
     Businesses => "Businesses", "业务";
     AuditLog => "Audit log", "审计日志";
     Role => "Role", "角色";

@@ -30,6 +30,13 @@ test('register, approve, request and approve a business, manage the team, end se
   await root.getByRole('button', { name: 'Pending queue' }).click();
   await root.getByLabel('Search by name').fill(ann);
   await expect(row(root, 'user', ann)).toBeVisible();
+  await expect(root.getByRole('button', { name: 'Next', exact: true })).toBeDisabled();
+  // Clickable headers sort both ways, and say so.
+  const byName = root.getByRole('columnheader', { name: /User name/ });
+  await byName.getByRole('button').click();
+  await expect(byName).toHaveAttribute('aria-sort', 'ascending');
+  await byName.getByRole('button').click();
+  await expect(byName).toHaveAttribute('aria-sort', 'descending');
   await screenshot(root, 'users');
   await accessible(root);
   await row(root, 'user', ann).getByRole('button', { name: 'Approve', exact: true }).click();

@@ -92,3 +92,13 @@ test('the login form works by keyboard alone, at 375 px wide', async ({ page }) 
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/awaiting/);
 });
+
+test('dark mode follows the system setting and stays readable', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto('/register');
+  await hydrated(page);
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(background).toBe('rgb(17, 24, 29)');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await accessible(page);
+});

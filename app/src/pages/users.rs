@@ -373,7 +373,7 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
                                     value=business_id
                                     error=errors.of("businessId")
                                     kind="number"
-                                    hint=T::Id
+                                    hint=T::BusinessIdHint
                                 />
                             }
                         })
