@@ -56,7 +56,13 @@ mod browser {
     }
 
     pub fn store(token: String) {
-        let _ = LocalStorage::set(SESSION_KEY, StoredSession { token, obtained: js_sys::Date::now() });
+        let _ = LocalStorage::set(
+            SESSION_KEY,
+            StoredSession {
+                token,
+                obtained: js_sys::Date::now(),
+            },
+        );
     }
 
     pub fn forget() {
@@ -91,7 +97,14 @@ mod browser {
             request = request.header("Authorization", token);
         }
         let sent = match body {
-            Some(body) => request.header("Content-Type", "application/json").body(body).map_err(network)?.send().await,
+            Some(body) => {
+                request
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .map_err(network)?
+                    .send()
+                    .await
+            }
             None => request.send().await,
         };
         let response = sent.map_err(network)?;
@@ -99,23 +112,39 @@ mod browser {
         let retry_after = response.headers().get("Retry-After").and_then(|v| v.parse().ok());
         let text = response.text().await.map_err(network)?;
         if status == 200 {
-            let envelope = serde_json::from_str(&text).map_err(|e| Failure { status, message: e.to_string(), retry_after })?;
+            let envelope = serde_json::from_str(&text).map_err(|e| Failure {
+                status,
+                message: e.to_string(),
+                retry_after,
+            })?;
             return Ok((status, retry_after, envelope));
         }
-        let envelope: Envelope<()> = serde_json::from_str(&text)
-            .unwrap_or_else(|_| Envelope::error(status, format!("HTTP {status}")));
-        Err(Failure { status, message: envelope.message, retry_after })
+        let envelope: Envelope<()> =
+            serde_json::from_str(&text).unwrap_or_else(|_| Envelope::error(status, format!("HTTP {status}")));
+        Err(Failure {
+            status,
+            message: envelope.message,
+            retry_after,
+        })
     }
 
     fn network(err: impl std::fmt::Display) -> Failure {
-        Failure { status: 0, message: format!("network: {err}"), retry_after: None }
+        Failure {
+            status: 0,
+            message: format!("network: {err}"),
+            retry_after: None,
+        }
     }
 
     /// A call with the stored token, renewed first when it is old. A 401 ends the session.
     pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: Option<String>) -> Reply<T> {
         let Some(mut session) = session() else {
             to_login("signed-out");
-            return Err(Failure { status: 401, message: "Authorization: a token is required".into(), retry_after: None });
+            return Err(Failure {
+                status: 401,
+                message: "Authorization: a token is required".into(),
+                retry_after: None,
+            });
         };
         if js_sys::Date::now() - session.obtained > RENEW_AFTER_MS {
             renew().await?;
@@ -134,7 +163,14 @@ mod browser {
     /// Exchanges the stored token for a fresh one (`PUT /v1/authorization`).
     pub async fn renew() -> Result<(), Failure> {
         let Some(session) = session() else { return Ok(()) };
-        match raw::<()>(Method::Put, "/v1/authorization", Some(&session.token), Some("{}".into())).await {
+        match raw::<()>(
+            Method::Put,
+            "/v1/authorization",
+            Some(&session.token),
+            Some("{}".into()),
+        )
+        .await
+        {
             Ok((_, _, envelope)) => {
                 if let Some(token) = envelope.token {
                     store(token);
@@ -150,8 +186,14 @@ mod browser {
     }
 
     /// A call without a token (login, registration).
-    pub async fn anonymous<T: DeserializeOwned>(method: Method, path: &str, body: Option<String>) -> Reply<T> {
-        raw(method, path, None, body).await.map(|(_, _, envelope)| envelope)
+    pub async fn anonymous<T: DeserializeOwned>(
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Reply<T> {
+        raw(method, path, None, body)
+            .await
+            .map(|(_, _, envelope)| envelope)
     }
 }
 
@@ -159,7 +201,11 @@ mod browser {
 pub use browser::{forget, renew, session, store, to_login};
 
 /// Sends `body` (if any) as JSON with the session's token.
-pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: Option<&impl Serialize>) -> Reply<T> {
+pub async fn call<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Reply<T> {
     let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
     #[cfg(feature = "hydrate")]
     {
@@ -173,7 +219,11 @@ pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: Option<
 }
 
 /// Sends without a token.
-pub async fn anonymous<T: DeserializeOwned>(method: Method, path: &str, body: Option<&impl Serialize>) -> Reply<T> {
+pub async fn anonymous<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Reply<T> {
     let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
     #[cfg(feature = "hydrate")]
     {

@@ -185,14 +185,19 @@ pub fn format_time(seconds: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60
+    )
 }
 
 /// Page number, page size and the total: "‹ 2 / 5 ›  43 total".
 #[component]
 pub fn Pager(page: RwSignal<u32>, size: RwSignal<u32>, #[prop(into)] total: Signal<i64>) -> impl IntoView {
     let i18n = use_i18n();
-    let pages = move || ((total.get().max(1) + i64::from(size.get()) - 1) / i64::from(size.get())).max(1) as u32;
+    let pages =
+        move || ((total.get().max(1) + i64::from(size.get()) - 1) / i64::from(size.get())).max(1) as u32;
     view! {
         <nav class="pager" aria-label="pages">
             <button

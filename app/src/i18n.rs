@@ -21,7 +21,10 @@ impl Lang {
     }
 
     fn from_cookie_header(header: &str) -> Self {
-        let value = header.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(k, _)| *k == COOKIE);
+        let value = header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE);
         match value {
             Some((_, "zh-CN")) => Lang::Zh,
             _ => Lang::En,
@@ -33,7 +36,14 @@ impl Lang {
         #[cfg(feature = "ssr")]
         {
             use_context::<http::request::Parts>()
-                .and_then(|parts| parts.headers.get(http::header::COOKIE)?.to_str().ok().map(Self::from_cookie_header))
+                .and_then(|parts| {
+                    parts
+                        .headers
+                        .get(http::header::COOKIE)?
+                        .to_str()
+                        .ok()
+                        .map(Self::from_cookie_header)
+                })
                 .unwrap_or_default()
         }
         #[cfg(feature = "hydrate")]
@@ -88,7 +98,10 @@ impl I18n {
         {
             use wasm_bindgen::JsCast;
             if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
-                let _ = doc.set_cookie(&format!("{COOKIE}={}; path=/; max-age=31536000; samesite=lax", lang.code()));
+                let _ = doc.set_cookie(&format!(
+                    "{COOKIE}={}; path=/; max-age=31536000; samesite=lax",
+                    lang.code()
+                ));
                 if let Some(root) = doc.document_element() {
                     let _ = root.set_attribute("lang", lang.code());
                 }

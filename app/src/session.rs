@@ -50,7 +50,10 @@ async fn current_user() -> Option<Authorization> {
     if client::session().is_none() {
         return None;
     }
-    client::get::<Authorization>("/v1/authorization").await.ok().and_then(|envelope| envelope.data)
+    client::get::<Authorization>("/v1/authorization")
+        .await
+        .ok()
+        .and_then(|envelope| envelope.data)
 }
 
 impl Session {

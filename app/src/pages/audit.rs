@@ -18,7 +18,13 @@ pub fn Audit() -> impl IntoView {
         };
         async move { client::get::<Vec<AuditEntry>>(&client::with_query("/v1/admin/audit", &query)).await }
     });
-    let total = Signal::derive(move || entries.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
+    let total = Signal::derive(move || {
+        entries
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|e| e.total)
+            .unwrap_or(0)
+    });
     view! {
         <section class="card wide">
             <h1>{i18n.t(T::AuditLog)}</h1>

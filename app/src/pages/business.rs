@@ -7,8 +7,8 @@ use crate::client::{self, Method};
 use crate::components::{Confirm, Field, Notice, Pager, business_badge, format_time};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
-    Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessVerdict, Created, NewBusiness,
-    Page, PageSize, Role, SortOrder,
+    Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessVerdict, Created,
+    NewBusiness, Page, PageSize, Role, SortOrder,
 };
 use crate::rules::{BusinessName, Comment, LongText, Scale};
 use crate::session::use_session;
@@ -35,13 +35,22 @@ pub fn BusinessPage() -> impl IntoView {
         async move { client::get::<Vec<Business>>(&client::with_query("/v1/business", &query)).await }
     });
     let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
-    let rows = move || list.get().and_then(|r| r.ok()).and_then(|e| e.data).unwrap_or_default();
+    let rows = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .and_then(|e| e.data)
+            .unwrap_or_default()
+    };
     let system_admin = move || session.role() == Some(Role::SystemAdmin);
     // The request form: administrators whose businesses are all refused or deleted.
     let may_request = move || {
         let me = session.me.get().flatten();
-        let admin = me.as_ref().is_some_and(|me| me.is_admin && me.role != Role::SystemAdmin);
-        let live = rows().iter().any(|b| matches!(b.status, BusinessStatus::Pending | BusinessStatus::Approved));
+        let admin = me
+            .as_ref()
+            .is_some_and(|me| me.is_admin && me.role != Role::SystemAdmin);
+        let live = rows()
+            .iter()
+            .any(|b| matches!(b.status, BusinessStatus::Pending | BusinessStatus::Approved));
         admin && list.get().is_some() && !live
     };
 
@@ -123,8 +132,12 @@ const BUSINESS_FIELDS: &[&str] = &["name", "introduce", "objective", "scale"];
 fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    let (name, introduce, objective, scale) =
-        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (name, introduce, objective, scale) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let errors = FormErrors::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -135,8 +148,15 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
             errors.check(i18n, "objective", LongText::parse(&objective.get_untracked())),
             errors.check(i18n, "scale", Scale::parse(&scale.get_untracked())),
         );
-        let (Some(name), Some(introduce), Some(objective), Some(scale)) = parsed else { return };
-        let request = NewBusiness { name, introduce, objective, scale };
+        let (Some(name), Some(introduce), Some(objective), Some(scale)) = parsed else {
+            return;
+        };
+        let request = NewBusiness {
+            name,
+            introduce,
+            objective,
+            scale,
+        };
         leptos::task::spawn_local(async move {
             match client::call::<Created>(Method::Post, "/v1/business", Some(&request)).await {
                 Ok(_) => {
@@ -183,8 +203,13 @@ pub fn BusinessDetail() -> impl IntoView {
 
     let audit = move |verdict: BusinessVerdict| {
         errors.clear();
-        let Some(comment) = errors.check(i18n, "comment", Comment::parse(&comment.get_untracked())) else { return };
-        let body = BusinessAudit { status: verdict, comment };
+        let Some(comment) = errors.check(i18n, "comment", Comment::parse(&comment.get_untracked())) else {
+            return;
+        };
+        let body = BusinessAudit {
+            status: verdict,
+            comment,
+        };
         let id = id();
         leptos::task::spawn_local(async move {
             match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {

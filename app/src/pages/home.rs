@@ -71,8 +71,13 @@ fn ChangePassword() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let Some(password) = errors.check(i18n, "password", Password::parse(&new.get_untracked())) else { return };
-        let change = PasswordChange { old_password: old.get_untracked(), password };
+        let Some(password) = errors.check(i18n, "password", Password::parse(&new.get_untracked())) else {
+            return;
+        };
+        let change = PasswordChange {
+            old_password: old.get_untracked(),
+            password,
+        };
         leptos::task::spawn_local(async move {
             match client::call::<()>(Method::Put, "/v1/user", Some(&change)).await {
                 // Every token of mine ended with the change: sign in again.

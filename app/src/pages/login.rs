@@ -29,7 +29,10 @@ pub fn Login() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let credentials = Credentials { user: user.get_untracked(), password: password.get_untracked() };
+        let credentials = Credentials {
+            user: user.get_untracked(),
+            password: password.get_untracked(),
+        };
         if credentials.user.trim().is_empty() {
             errors.set_field("user", i18n.now(T::Required).to_owned());
         }
@@ -52,9 +55,16 @@ pub fn Login() -> impl IntoView {
                     }
                     let _ = envelope;
                     // Ask directly: the session resource may still hold "nobody".
-                    let me = client::get::<Authorization>("/v1/authorization").await.ok().and_then(|e| e.data);
+                    let me = client::get::<Authorization>("/v1/authorization")
+                        .await
+                        .ok()
+                        .and_then(|e| e.data);
                     session.me.refetch();
-                    let target = if me.map(|m| m.role) == Some(Role::Pending) { "/awaiting" } else { "/" };
+                    let target = if me.map(|m| m.role) == Some(Role::Pending) {
+                        "/awaiting"
+                    } else {
+                        "/"
+                    };
                     navigate(target, Default::default());
                 }
                 Err(failure) => {

@@ -41,7 +41,8 @@ pub fn NotFound() -> impl IntoView {
 pub fn sign_out() {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async {
-        let _ = crate::client::call::<()>(crate::client::Method::Delete, "/v1/authorization", None::<&()>).await;
+        let _ =
+            crate::client::call::<()>(crate::client::Method::Delete, "/v1/authorization", None::<&()>).await;
         crate::client::to_login("signed-out");
     });
 }
@@ -52,28 +53,60 @@ pub fn rule_text(lang: Lang, field: &str) -> Option<&'static str> {
     let zh = lang == Lang::Zh;
     Some(match field {
         "user" => {
-            if zh { "须为 2-32 个 ASCII 字母、数字或 _ . -，并以字母或数字开头" } else { rules::UserName::RULE }
+            if zh {
+                "须为 2-32 个 ASCII 字母、数字或 _ . -，并以字母或数字开头"
+            } else {
+                rules::UserName::RULE
+            }
         }
         "password" => {
-            if zh { "须为 8-20 个字符，至少包含一个大写字母、一个小写字母和一个数字" } else { rules::Password::RULE }
+            if zh {
+                "须为 8-20 个字符，至少包含一个大写字母、一个小写字母和一个数字"
+            } else {
+                rules::Password::RULE
+            }
         }
         "phone" => {
-            if zh { "须为 5-20 位数字，可以 + 开头" } else { rules::Phone::RULE }
+            if zh {
+                "须为 5-20 位数字，可以 + 开头"
+            } else {
+                rules::Phone::RULE
+            }
         }
         "realName" => {
-            if zh { "须为 1-64 个字符" } else { rules::RealName::RULE }
+            if zh {
+                "须为 1-64 个字符"
+            } else {
+                rules::RealName::RULE
+            }
         }
         "name" => {
-            if zh { "须为 DNS-1123 标签：1-63 个 a-z、0-9 或 -，以字母或数字开头和结尾" } else { rules::BusinessName::RULE }
+            if zh {
+                "须为 DNS-1123 标签：1-63 个 a-z、0-9 或 -，以字母或数字开头和结尾"
+            } else {
+                rules::BusinessName::RULE
+            }
         }
         "introduce" | "objective" => {
-            if zh { "须为 1-1000 个字符" } else { rules::LongText::RULE }
+            if zh {
+                "须为 1-1000 个字符"
+            } else {
+                rules::LongText::RULE
+            }
         }
         "scale" => {
-            if zh { "须为 1-64 个字符" } else { rules::Scale::RULE }
+            if zh {
+                "须为 1-64 个字符"
+            } else {
+                rules::Scale::RULE
+            }
         }
         "comment" => {
-            if zh { "最多 512 个字符" } else { rules::Comment::RULE }
+            if zh {
+                "最多 512 个字符"
+            } else {
+                rules::Comment::RULE
+            }
         }
         _ => return None,
     })
@@ -88,7 +121,10 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn new() -> Self {
-        Self { fields: RwSignal::new(Vec::new()), general: RwSignal::new(None) }
+        Self {
+            fields: RwSignal::new(Vec::new()),
+            general: RwSignal::new(None),
+        }
     }
 
     pub fn clear(self) {
@@ -97,7 +133,13 @@ impl FormErrors {
     }
 
     pub fn of(self, field: &'static str) -> Signal<Option<String>> {
-        Signal::derive(move || self.fields.get().into_iter().find(|(f, _)| *f == field).map(|(_, m)| m))
+        Signal::derive(move || {
+            self.fields
+                .get()
+                .into_iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, m)| m)
+        })
     }
 
     pub fn set_field(self, field: &'static str, message: String) {
@@ -126,7 +168,10 @@ impl FormErrors {
             self.set_field(field, message.to_owned());
             return;
         }
-        self.general.set(Some((false, format!("{} {}", i18n.now(T::SomethingWrong), failure.message))));
+        self.general.set(Some((
+            false,
+            format!("{} {}", i18n.now(T::SomethingWrong), failure.message),
+        )));
     }
 
     /// Checks one value with its rule before anything is sent.

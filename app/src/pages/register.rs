@@ -66,7 +66,12 @@ impl Default for NewUserForm {
 
 /// The fields of a new user.
 #[component]
-pub fn NewUserFields(form: NewUserForm, errors: FormErrors, prefix: &'static str, admin_label: T) -> impl IntoView {
+pub fn NewUserFields(
+    form: NewUserForm,
+    errors: FormErrors,
+    prefix: &'static str,
+    admin_label: T,
+) -> impl IntoView {
     let i18n = use_i18n();
     let id = move |name: &str| format!("{prefix}-{name}");
     let admin_id = id("admin");
@@ -107,7 +112,9 @@ pub fn Register() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let Some(new_user) = form.parse(errors, None) else { return };
+        let Some(new_user) = form.parse(errors, None) else {
+            return;
+        };
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {

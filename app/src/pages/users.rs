@@ -4,11 +4,13 @@
 use super::FormErrors;
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
 use crate::client::{self, Method};
-use crate::components::{Confirm, Field, Notice, Pager, PasswordChecklist, format_time, role_text, user_badge};
+use crate::components::{
+    Confirm, Field, Notice, Pager, PasswordChecklist, format_time, role_text, user_badge,
+};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
-    Created, Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder, UserQuery,
-    UserStatus,
+    Created, Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder,
+    UserQuery, UserStatus,
 };
 use crate::rules::Password;
 use crate::session::use_session;
@@ -39,12 +41,24 @@ pub fn Users() -> impl IntoView {
         };
         async move { client::get::<Vec<User>>(&client::with_query("/v1/admin/user", &query)).await }
     });
-    let total = Signal::derive(move || users.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
+    let total = Signal::derive(move || {
+        users
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|e| e.total)
+            .unwrap_or(0)
+    });
     let is_system_admin = move || session.role() == Some(Role::SystemAdmin);
 
     let sort_by = move |key: UserOrder| {
         if order_by.get_untracked() == key {
-            order.update(|o| *o = if *o == SortOrder::Asc { SortOrder::Desc } else { SortOrder::Asc });
+            order.update(|o| {
+                *o = if *o == SortOrder::Asc {
+                    SortOrder::Desc
+                } else {
+                    SortOrder::Asc
+                }
+            });
         } else {
             order_by.set(key);
             order.set(SortOrder::Asc);
@@ -193,7 +207,13 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     let reset_errors = FormErrors::new();
     let id = user.id;
     let own_name = user.user.clone();
-    let is_me = move || session.me.get().flatten().is_some_and(|me| me.display_name == own_name);
+    let is_me = move || {
+        session
+            .me
+            .get()
+            .flatten()
+            .is_some_and(|me| me.display_name == own_name)
+    };
     let system_admin = move || session.role() == Some(Role::SystemAdmin);
     let untouchable = user.role == Role::SystemAdmin;
 
@@ -217,11 +237,16 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     let reset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         reset_errors.clear();
-        let Some(password) = reset_errors.check(i18n, "password", Password::parse(&new_password.get_untracked()))
+        let Some(password) =
+            reset_errors.check(i18n, "password", Password::parse(&new_password.get_untracked()))
         else {
             return;
         };
-        act(Method::Put, format!("/v1/admin/user/{id}/password"), serde_json::to_value(PasswordReset { password }).ok());
+        act(
+            Method::Put,
+            format!("/v1/admin/user/{id}/password"),
+            serde_json::to_value(PasswordReset { password }).ok(),
+        );
     };
     let name = user.user.clone();
 
@@ -344,7 +369,9 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
         ev.prevent_default();
         errors.clear();
         let business = business_id.get_untracked().trim().parse::<i64>().ok();
-        let Some(new_user) = form.parse(errors, business) else { return };
+        let Some(new_user) = form.parse(errors, business) else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             match client::call::<Created>(Method::Post, "/v1/admin/user", Some(&new_user)).await {
                 Ok(_) => {
