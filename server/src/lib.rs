@@ -71,7 +71,7 @@ impl Portal {
             .await
             .map_err(|e| bootstrap_failed(e.into()))?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let passwords = Passwords::new(cores).await.map_err(bootstrap_failed)?;
+        let passwords = Passwords::new(cores);
         match bootstrap::first_admin(&db, &passwords, &config)
             .await
             .map_err(bootstrap_failed)?
