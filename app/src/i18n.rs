@@ -190,11 +190,9 @@ texts! {
     Yes => "yes", "是";
     No => "no", "否";
     ChangePassword => "Change password", "修改密码";
-    Save => "Save", "保存";
     Cancel => "Cancel", "取消";
     Confirm => "Confirm", "确认";
     Id => "ID", "ID";
-    Name => "Name", "名称";
     Created => "Created", "创建时间";
     Updated => "Updated", "更新时间";
     Actions => "Actions", "操作";
@@ -209,8 +207,6 @@ texts! {
     PageSize => "Per page", "每页";
     Previous => "Previous", "上一页";
     Next => "Next", "下一页";
-    PageOf => "Page", "第";
-    Of => "of", "页，共";
     Total => "total", "条";
     NothingHere => "Nothing here yet.", "暂无数据。";
     CreateUser => "Create a user", "创建用户";
@@ -231,8 +227,6 @@ texts! {
     ConfirmDeleteBusiness => "Delete this business? Its members leave it.", "删除该业务？其成员将离开该业务。";
     Requested => "Requested. The system administrator will review it.", "已提交申请，等待系统管理员审核。";
     NoBusinessYet => "You have no business yet.", "你还没有业务。";
-    OnlyAdminsRequest => "Only administrators can request a business.", "只有管理员可以申请业务。";
-    Details => "Details", "详情";
     Back => "Back", "返回";
     Action => "Action", "动作";
     Actor => "By", "操作人";
@@ -243,6 +237,4 @@ texts! {
     BackToPortal => "Back to the portal", "返回门户";
     SomethingWrong => "Something went wrong:", "出错了：";
     Required => "is required", "为必填项";
-    SortAsc => "ascending", "升序";
-    SortDesc => "descending", "降序";
 }

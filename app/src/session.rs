@@ -60,8 +60,4 @@ impl Session {
     pub fn role(self) -> Option<Role> {
         self.me.get().flatten().map(|me| me.role)
     }
-
-    pub fn is_admin_role(self) -> bool {
-        matches!(self.role(), Some(Role::BusinessAdmin | Role::SystemAdmin))
-    }
 }
