@@ -3,13 +3,55 @@
 
 use crate::config::{DatabaseUrl, Dialect};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// How many write transactions of this process have ended: what a reader saw before
+    /// this number moved may be stale (see `auth::caller`'s cache).
+    writes: Arc<AtomicU64>,
+}
+
+/// A write transaction (from `Db::begin_write`). It derefs to the connection, so queries
+/// run on `&mut *tx`. When it ends, committed, rolled back or dropped, `Db::writes` moves on.
+pub struct Write {
+    tx: Transaction<'static, Any>,
+    _ended: WriteEnded,
+}
+
+struct WriteEnded(Arc<AtomicU64>);
+
+impl Drop for WriteEnded {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Write {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let Write { tx, _ended } = self;
+        tx.commit().await
+        // `_ended` drops here, after the commit.
+    }
+}
+
+impl Deref for Write {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 /// The unique indexes (see the migrations), as PostgreSQL names them (the index) and as
@@ -86,7 +128,11 @@ impl Db {
             });
         }
         let pool = options.connect(&address).await?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pool,
+            dialect,
+            writes: Arc::default(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -99,11 +145,20 @@ impl Db {
     /// A transaction that will write. SQLite must take the write lock at `BEGIN`: a
     /// deferred transaction that reads first fails, instead of waiting, when another
     /// writer commits in between.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
-        }
+    pub async fn begin_write(&self) -> Result<Write, sqlx::Error> {
+        let tx = match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        };
+        Ok(Write {
+            tx,
+            _ended: WriteEnded(self.writes.clone()),
+        })
+    }
+
+    /// How many write transactions of this process have ended so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -11,10 +11,11 @@ pub mod extract;
 pub mod routes;
 pub mod state;
 
+use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::bootstrap::FirstAdmin;
-use crate::config::Config;
+use crate::config::{Config, Dialect};
 use crate::db::Db;
 use crate::state::AppState;
 use std::future::Future;
@@ -105,11 +106,13 @@ impl Portal {
                 addr: config.site_addr,
                 source,
             })?;
+        let callers = Arc::new(Callers::new(db.dialect == Dialect::Sqlite));
         let state = AppState {
             db,
             config: Arc::new(config),
             tokens: Arc::new(Tokens::new(secret.bytes())),
             passwords,
+            callers,
             leptos,
         };
         Ok(Self { state, listener })

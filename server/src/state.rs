@@ -1,6 +1,7 @@
 //! What every handler can reach: the database, the configuration, the token keys, the
 //! password hasher and the Leptos options.
 
+use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Arc<Tokens>,
     pub passwords: Arc<Passwords>,
+    pub callers: Arc<Callers>,
     pub leptos: LeptosOptions,
 }
 

@@ -7,7 +7,7 @@ use crate::extract::Query;
 use crate::state::AppState;
 use app::model::{AuditEntry, Envelope, PageQuery};
 use axum::extract::State;
-use sqlx::{Any, AssertSqlSafe, Transaction};
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 /// Who did it: a user id and name (the name is kept, the user may be deleted later).
 pub struct Actor<'a> {
@@ -25,11 +25,7 @@ pub struct Entry<'a> {
     pub actor: Actor<'a>,
 }
 
-pub async fn record(
-    tx: &mut Transaction<'static, Any>,
-    entry: Entry<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (actor_id, actor, action, target_type, target_id, detail, business_id, create_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -42,7 +38,7 @@ pub async fn record(
     .bind(entry.detail)
     .bind(entry.business_id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(|_| ())
 }

@@ -13,7 +13,7 @@ use app::model::{
     UserAudit, UserOrder, UserQuery, UserStatus,
 };
 use axum::extract::State;
-use sqlx::{Any, AssertSqlSafe, Transaction};
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -52,7 +52,7 @@ impl UserRow {
 }
 
 async fn insert_user(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     new: &NewUser,
     password_hash: &str,
     status: UserStatus,
@@ -71,7 +71,7 @@ async fn insert_user(
     .bind(status as i64)
     .bind(business_id)
     .bind(now)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
 }
 

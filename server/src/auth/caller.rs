@@ -4,6 +4,10 @@
 //! refused at once. A handler's signature shows what it requires.
 //!
 //! The scoping rule lives here too: what a business admin may see is its own business.
+//!
+//! With SQLite, where this process is the database's only writer, the reloaded row is
+//! kept in `Callers` until any write transaction ends or a second passes; PostgreSQL
+//! replicas share the database with other writers, so there every request reads it.
 
 use crate::auth::token::Claims;
 use crate::error::ApiError;
@@ -12,6 +16,9 @@ use app::model::{BusinessStatus, Role, UserStatus};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -26,7 +33,7 @@ pub struct Caller {
     pub claims: Claims,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct CallerRow {
     id: i64,
     user_name: String,
@@ -70,20 +77,12 @@ impl FromRequestParts<AppState> for Caller {
         let user_id = claims
             .user_id()
             .ok_or_else(|| unauthorized("is not a valid token"))?;
-        // One round trip: the user, its business's status and this token's revocation.
-        let row: Option<CallerRow> = sqlx::query_as(
-            "SELECT u.id, u.user_name, u.status, u.is_admin, u.is_system_admin, u.has_repo_account, \
-                    u.business_id, b.status AS business_status, u.token_version, \
-                    (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $2) AS revoked \
-             FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
-             WHERE u.id = $1 AND u.deleted_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(&claims.jti)
-        .fetch_optional(&state.db.pool)
-        .await?;
+        let row = match state.callers.get(&claims.jti, state.db.writes()) {
+            Some(row) => Some(row),
+            None => load(state, user_id, &claims.jti).await?,
+        };
         let row = row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
-        if row.revoked != 0 || row.token_version != claims.ver {
+        if row.id != user_id || row.revoked != 0 || row.token_version != claims.ver {
             return Err(unauthorized("the token has been revoked"));
         }
         let status =
@@ -112,6 +111,82 @@ impl FromRequestParts<AppState> for Caller {
             role,
             claims,
         })
+    }
+}
+
+/// One round trip: the user, its business's status and this token's revocation. Kept in
+/// the cache (when it is on) under the number of writes seen before the query began, so a
+/// write that ends meanwhile makes it stale at once.
+async fn load(state: &AppState, user_id: i64, jti: &str) -> Result<Option<CallerRow>, ApiError> {
+    let writes = state.db.writes();
+    let row: Option<CallerRow> = sqlx::query_as(
+        "SELECT u.id, u.user_name, u.status, u.is_admin, u.is_system_admin, u.has_repo_account, \
+                    u.business_id, b.status AS business_status, u.token_version, \
+                    (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $2) AS revoked \
+             FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
+             WHERE u.id = $1 AND u.deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(jti)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    if let Some(row) = &row {
+        state.callers.put(jti, writes, row.clone());
+    }
+    Ok(row)
+}
+
+/// Recently loaded callers by token id, for the SQLite deployment (see the module notes).
+pub struct Callers {
+    enabled: bool,
+    entries: Mutex<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    writes: u64,
+    loaded: Instant,
+    row: CallerRow,
+}
+
+impl Callers {
+    /// A second bounds what could still slip by: a write whose request was cancelled
+    /// while its COMMIT was on the way.
+    const MAX_AGE: Duration = Duration::from_secs(1);
+    /// Past this many tokens the cache starts afresh rather than grow.
+    const MAX_ENTRIES: usize = 10_000;
+
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn get(&self, jti: &str, writes_now: u64) -> Option<CallerRow> {
+        if !self.enabled {
+            return None;
+        }
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cached = entries.get(jti)?;
+        (cached.writes == writes_now && cached.loaded.elapsed() < Self::MAX_AGE).then(|| cached.row.clone())
+    }
+
+    fn put(&self, jti: &str, writes: u64, row: CallerRow) {
+        if !self.enabled {
+            return;
+        }
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        let loaded = Instant::now();
+        entries.insert(jti.to_owned(), Cached { writes, loaded, row });
     }
 }
 
