@@ -1,11 +1,12 @@
 //! The audit log: every state change writes an entry in its own transaction
 //! (`record`), and admins read it newest first (`GET /v1/admin/audit`).
 
+use super::window::Window;
 use super::{Message, Reply, ok};
 use crate::auth::Admin;
 use crate::extract::Query;
 use crate::state::AppState;
-use app::model::{AuditEntry, Envelope, PageQuery};
+use app::model::{AuditEntry, Envelope, PageQuery, SortOrder};
 use axum::extract::State;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -72,28 +73,30 @@ pub async fn list(
     // business; each text uses those it needs.
     let scope = admin.scope();
     let filter = scope.filter("business_id", "$3");
-    let count_sql = format!("SELECT COUNT(*) FROM audit_log WHERE {filter}");
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM audit_log WHERE {filter}"
+    )))
+    .bind(0_i64)
+    .bind(0_i64)
+    .bind(scope.business())
+    .fetch_one(&state.db.pool)
+    .await?;
+    let Some(window) = Window::of(query.page, query.page_size, total) else {
+        return ok(Envelope::page(Vec::new(), total));
+    };
+    let direction = window.direction(SortOrder::Desc);
     let page_sql = format!(
         "SELECT id, actor_id, actor, action, target_type, target_id, detail, create_time \
-         FROM audit_log WHERE {filter} ORDER BY id DESC LIMIT $1 OFFSET $2"
+         FROM audit_log WHERE {filter} ORDER BY id {direction} LIMIT $1 OFFSET $2"
     );
-    let (limit, offset) = (
-        i64::from(query.page_size.get()),
-        query.page.offset(query.page_size),
-    );
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql))
-        .bind(limit)
-        .bind(offset)
-        .bind(scope.business())
-        .fetch_one(&state.db.pool)
-        .await?;
     let rows: Vec<EntryRow> = sqlx::query_as(AssertSqlSafe(page_sql))
-        .bind(limit)
-        .bind(offset)
+        .bind(window.limit)
+        .bind(window.offset)
         .bind(scope.business())
         .fetch_all(&state.db.pool)
         .await?;
-    let entries = rows
+    let entries = window
+        .arrange(rows)
         .into_iter()
         .map(|r| AuditEntry {
             id: r.id,

@@ -2,6 +2,7 @@
 //! the system administrator, seen by their members and owner.
 
 use super::audit::{self, Actor, Entry};
+use super::window::Window;
 use super::{Message, Reply, now, ok};
 use crate::auth::{Approved, Caller, SystemAdmin};
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +10,7 @@ use crate::extract::{Id, Json, Query};
 use crate::state::AppState;
 use app::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, Created, Envelope, NewBusiness,
-    Role, SortOrder,
+    Role,
 };
 use axum::extract::State;
 use sqlx::AssertSqlSafe;
@@ -148,37 +149,35 @@ pub async fn list(
     };
     let pattern = name.map(|n| format!("%{}%", crate::db::escape_like(&n.to_lowercase())));
     let BusinessOrder::Id = query.order_by;
-    let direction = match query.order {
-        SortOrder::Asc => "ASC",
-        SortOrder::Desc => "DESC",
-    };
     let filter = format!("{view} AND {name_filter}");
-    let count_sql = format!("SELECT COUNT(*) FROM businesses b WHERE {filter}");
+    // Every query binds $1 limit, $2 offset, $3 name pattern, $4 business, $5 caller.
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM businesses b WHERE {filter}"
+    )))
+    .bind(0_i64)
+    .bind(0_i64)
+    .bind(pattern.clone())
+    .bind(caller.business_id)
+    .bind(caller.id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let Some(window) = Window::of(query.page, query.page_size, total) else {
+        return ok(Envelope::page(Vec::new(), total));
+    };
+    let direction = window.direction(query.order);
     let page_sql = format!(
         "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE {filter} ORDER BY b.id {direction} LIMIT $1 OFFSET $2"
     );
-    let (limit, offset) = (
-        i64::from(query.page_size.get()),
-        query.page.offset(query.page_size),
-    );
-    // Every query binds $1 limit, $2 offset, $3 name pattern, $4 business, $5 caller.
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql))
-        .bind(limit)
-        .bind(offset)
-        .bind(pattern.clone())
-        .bind(caller.business_id)
-        .bind(caller.id)
-        .fetch_one(&state.db.pool)
-        .await?;
     let rows: Vec<BusinessRow> = sqlx::query_as(AssertSqlSafe(page_sql))
-        .bind(limit)
-        .bind(offset)
+        .bind(window.limit)
+        .bind(window.offset)
         .bind(pattern)
         .bind(caller.business_id)
         .bind(caller.id)
         .fetch_all(&state.db.pool)
         .await?;
-    let businesses = rows
+    let businesses = window
+        .arrange(rows)
         .into_iter()
         .map(BusinessRow::into_model)
         .collect::<ApiResult<Vec<_>>>()?;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod business;
 pub mod session;
 pub mod users;
+pub mod window;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
