@@ -38,7 +38,7 @@ start() {
 }
 
 portal() {
-  env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR="${1:-127.0.0.1:0}" \
+  exec env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR="${1:-127.0.0.1:0}" \
     DATABASE_URL="sqlite://$WORK/ote.db" OTE_ADMIN_PASSWORD=$ADMIN_PASSWORD RUST_LOG=warn,server=info \
     target/release/ote-portal
 }

@@ -1,20 +1,29 @@
-//! Argon2id with the crate defaults (OWASP's m = 19 MiB, t = 2, p = 1), run on the
-//! blocking pool with a bounded number at once so a login flood cannot starve the
-//! async threads or the memory.
+//! Argon2id with the crate defaults (OWASP's m = 19 MiB, t = 2, p = 1), run on threads
+//! of its own, one per core, at a lower CPU priority (nice 10) than the threads that
+//! answer requests. A login flood then takes the CPU the reads leave idle, not theirs,
+//! and each of those threads keeps the 19 MiB a hash needs for the next one while hashes
+//! are waiting (on tokio's blocking pool, allocating per hash, a login flood left the
+//! server at 600 MB).
 
 use crate::error::ApiError;
 use app::rules::Password;
-use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Decimal, Ident, Output, ParamsString, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::Semaphore;
 
 pub struct Passwords {
-    permits: Semaphore,
+    jobs: flume::Sender<Job>,
     verifications: AtomicU64,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The niceness of the hashing threads (0 is the default, 19 the lowest priority).
+const NICENESS: i32 = 10;
 
 /// Verified against when a login names no user, so both cases cost one verification. A
 /// hash of a random password nobody kept, with the parameters every real hash has (a test
@@ -23,40 +32,65 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$IqtaQn2H1evtXbYU+9YQHQ$JSWL33uh9myLcWvTqF5mGkLCJ2OKsQGc6rOO9t6q928";
 
 impl Passwords {
-    /// `parallel` hashes may run at once (one per core is the sensible number).
+    /// `parallel` hashing threads (one per core is the sensible number). They end when
+    /// the `Passwords` does.
     pub fn new(parallel: usize) -> Arc<Self> {
+        let (jobs, queue) = flume::unbounded::<Job>();
+        for i in 0..parallel.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    for job in queue.iter() {
+                        // A panicking job drops its reply (the caller gets a 500); the
+                        // thread goes on.
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+                        if queue.is_empty() {
+                            // Nothing waits: give the memory back until the next hash.
+                            drop(BLOCKS.take());
+                        }
+                    }
+                })
+                .expect("the system can start a thread");
+        }
         Arc::new(Self {
-            permits: Semaphore::new(parallel.max(1)),
+            jobs,
             verifications: AtomicU64::new(0),
         })
     }
 
-    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        let password = password.as_str().to_owned();
-        tokio::task::spawn_blocking(move || hash_now(&password))
+    /// Runs `work` on a hashing thread, once one is free.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = reply.send(work());
+            }))
+            .map_err(|_| ApiError::internal("the hashing threads have stopped"))?;
+        answer
             .await
-            .map_err(ApiError::internal)?
+            .map_err(|_| ApiError::internal("a hashing job failed"))
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
+        let password = password.as_str().to_owned();
+        self.run(move || hash_now(&password)).await?
     }
 
     /// Checks `password` against `hash`, or against the dummy hash when there is no user.
     /// Exactly one Argon2 verification either way.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let found = hash.is_some();
         let hash = hash.unwrap_or(DUMMY_HASH).to_owned();
         let password = password.to_owned();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let matches = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::internal(e.to_string()))?;
-            Ok::<_, ApiError>(
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok(),
-            )
-        })
-        .await
-        .map_err(ApiError::internal)??;
+        let matches = self
+            .run(move || {
+                let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::internal(e.to_string()))?;
+                Ok::<_, ApiError>(ReusedMemory.verify_password(password.as_bytes(), &parsed).is_ok())
+            })
+            .await??;
         Ok(found && matches)
     }
 
@@ -66,9 +100,73 @@ impl Passwords {
     }
 }
 
+/// Lowers this thread's CPU priority. Linux keeps a niceness per thread, so naming this
+/// thread's id leaves the others as they are. Where that fails, hashing runs as before.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS) {
+        tracing::warn!(error = %err, "could not lower the priority of a hashing thread");
+    }
+}
+
+thread_local! {
+    /// A hashing thread's Argon2 memory, kept while hashes are waiting.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2 as `Argon2::default()` hashes and verifies (same defaults, same PHC strings,
+/// the crate's constant-time comparison through `PasswordVerifier`), except that the
+/// memory is this thread's `BLOCKS` instead of a fresh allocation per hash.
+struct ReusedMemory;
+
+impl PasswordHasher for ReusedMemory {
+    type Params = Params;
+
+    fn hash_password_customized<'a>(
+        &self,
+        password: &[u8],
+        algorithm: Option<Ident<'a>>,
+        version: Option<Decimal>,
+        params: Params,
+        salt: impl Into<Salt<'a>>,
+    ) -> argon2::password_hash::Result<PasswordHash<'a>> {
+        let algorithm = algorithm
+            .map(Algorithm::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let version = version.map(Version::try_from).transpose()?.unwrap_or_default();
+        let salt = salt.into();
+        let mut salt_buffer = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_buffer)?;
+        let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let block_count = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let output = BLOCKS.with_borrow_mut(|blocks| {
+            if blocks.len() < block_count {
+                blocks.resize(block_count, Block::default());
+            }
+            Output::init_with(output_len, |out| {
+                Ok(argon2.hash_password_into_with_memory(
+                    password,
+                    salt_bytes,
+                    out,
+                    &mut blocks[..block_count],
+                )?)
+            })
+        })?;
+        Ok(PasswordHash {
+            algorithm: algorithm.ident(),
+            version: Some(version.into()),
+            params: ParamsString::try_from(&params)?,
+            salt: Some(salt),
+            hash: Some(output),
+        })
+    }
+}
+
 fn hash_now(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    ReusedMemory
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| ApiError::internal(e.to_string()))
@@ -111,6 +209,19 @@ mod tests {
             let password = random_password();
             assert!(Password::parse(&password).is_ok(), "{password}");
         }
+    }
+
+    #[test]
+    fn reused_memory_hashes_exactly_as_the_crate_does() {
+        let ours = hash_now("Abcdefg1").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"Abcdefg1", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"Abcdefg2", &parsed).is_err());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default().hash_password(b"Abcdefg1", &salt).unwrap();
+        assert_eq!(ReusedMemory.hash_password(b"Abcdefg1", &salt).unwrap(), theirs);
+        assert!(ReusedMemory.verify_password(b"Abcdefg1", &theirs).is_ok());
+        assert!(ReusedMemory.verify_password(b"Abcdefg2", &theirs).is_err());
     }
 
     #[tokio::test]
