@@ -68,7 +68,9 @@ load() {
 
 say "building the portal and the references (bare axum, raw Argon2) in release"
 cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
-cargo build --release -p baseline -q
+# The same flags as cargo-leptos gives the portal (always-erase-components in Cargo.toml),
+# so the dependencies they share are built once.
+RUSTFLAGS="--cfg erase_components" cargo build --release -p baseline -q
 
 say "starting the portal on a fresh SQLite database and the bare axum baseline"
 start "$WORK/portal.log" portal

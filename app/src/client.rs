@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 /// The storage key of the session.
 pub const SESSION_KEY: &str = "ote.session";
 /// Tokens live an hour; the page renews its token once it is this old.
-pub const RENEW_AFTER_MS: f64 = 45.0 * 60.0 * 1000.0;
+pub const RENEW_AFTER_MS: u64 = 45 * 60 * 1000;
 
 /// A refused or failed call: the envelope's status and message.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,15 +41,24 @@ pub enum Method {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoredSession {
     pub token: String,
-    /// When the token was obtained (milliseconds since the epoch).
-    pub obtained: f64,
+    /// When the token was obtained (milliseconds since the epoch; whole, so the bundle
+    /// needs no float formatting).
+    pub obtained: u64,
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::*;
-    use gloo_net::http::{Request, RequestBuilder};
     use gloo_storage::{LocalStorage, Storage};
+    use std::cell::RefCell;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Headers, RequestInit, Response};
+
+    /// Milliseconds since the epoch.
+    pub fn now_ms() -> u64 {
+        js_sys::Date::now() as u64
+    }
 
     pub fn session() -> Option<StoredSession> {
         LocalStorage::get(SESSION_KEY).ok()
@@ -60,7 +69,7 @@ mod browser {
             SESSION_KEY,
             StoredSession {
                 token,
-                obtained: js_sys::Date::now(),
+                obtained: now_ms(),
             },
         );
     }
@@ -77,47 +86,65 @@ mod browser {
         }
     }
 
-    fn builder(method: Method, path: &str) -> RequestBuilder {
-        match method {
-            Method::Get => Request::get(path),
-            Method::Post => Request::post(path),
-            Method::Put => Request::put(path),
-            Method::Delete => Request::delete(path),
+    impl Method {
+        fn as_str(self) -> &'static str {
+            match self {
+                Method::Get => "GET",
+                Method::Post => "POST",
+                Method::Put => "PUT",
+                Method::Delete => "DELETE",
+            }
         }
     }
 
-    async fn raw<T: DeserializeOwned>(
+    /// One `fetch`: the status, `Retry-After` and body text, whatever the status.
+    async fn fetch(
         method: Method,
         path: &str,
         token: Option<&str>,
         body: Option<String>,
-    ) -> Result<(u16, Option<u64>, Envelope<T>), Failure> {
-        let mut request = builder(method, path);
+    ) -> Result<(u16, Option<u64>, String), JsValue> {
+        let headers = Headers::new()?;
         if let Some(token) = token {
-            request = request.header("Authorization", token);
+            headers.set("Authorization", token)?;
         }
-        let sent = match body {
-            Some(body) => {
-                request
-                    .header("Content-Type", "application/json")
-                    .body(body)
-                    .map_err(network)?
-                    .send()
-                    .await
-            }
-            None => request.send().await,
-        };
-        let response = sent.map_err(network)?;
-        let status = response.status();
-        let retry_after = response.headers().get("Retry-After").and_then(|v| v.parse().ok());
-        let text = response.text().await.map_err(network)?;
+        let init = RequestInit::new();
+        init.set_method(method.as_str());
+        if let Some(body) = body {
+            headers.set("Content-Type", "application/json")?;
+            init.set_body(&JsValue::from_str(&body));
+        }
+        init.set_headers(&headers);
+        let window = web_sys::window().ok_or("no window")?;
+        let response: Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+            .await?
+            .dyn_into()?;
+        let retry_after = response
+            .headers()
+            .get("Retry-After")?
+            .and_then(|v| v.parse().ok());
+        let text = JsFuture::from(response.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        Ok((response.status(), retry_after, text))
+    }
+
+    /// The body of a 200 response, or the failure its envelope describes. Not generic, so
+    /// the request code exists once whatever the reply's type.
+    async fn send(
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Result<String, Failure> {
+        let (status, retry_after, text) = fetch(method, path, token, body).await.map_err(|err| Failure {
+            status: 0,
+            message: format!("network: {}", js_sys::Error::from(err).to_string()),
+            retry_after: None,
+        })?;
         if status == 200 {
-            let envelope = serde_json::from_str(&text).map_err(|e| Failure {
-                status,
-                message: e.to_string(),
-                retry_after,
-            })?;
-            return Ok((status, retry_after, envelope));
+            return Ok(text);
         }
         let envelope: Envelope<()> =
             serde_json::from_str(&text).unwrap_or_else(|_| Envelope::error(status, format!("HTTP {status}")));
@@ -128,16 +155,18 @@ mod browser {
         })
     }
 
-    fn network(err: impl std::fmt::Display) -> Failure {
-        Failure {
-            status: 0,
-            message: format!("network: {err}"),
+    /// The envelope of a 200 response.
+    pub fn parse<T: DeserializeOwned>(text: &str) -> Reply<T> {
+        serde_json::from_str(text).map_err(|e| Failure {
+            status: 200,
+            message: e.to_string(),
             retry_after: None,
-        }
+        })
     }
 
-    /// A call with the stored token, renewed first when it is old. A 401 ends the session.
-    pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: Option<String>) -> Reply<T> {
+    /// A call with the stored token, renewed first when it is old. A 401 ends the session,
+    /// unless the token was renewed while the call was on its way: then it is sent again.
+    pub async fn call(method: Method, path: &str, body: Option<String>) -> Result<String, Failure> {
         let Some(mut session) = session() else {
             to_login("signed-out");
             return Err(Failure {
@@ -146,59 +175,82 @@ mod browser {
                 retry_after: None,
             });
         };
-        if js_sys::Date::now() - session.obtained > RENEW_AFTER_MS {
+        if now_ms().saturating_sub(session.obtained) > RENEW_AFTER_MS {
             renew().await?;
             session = super::session().unwrap_or(session);
         }
-        match raw(method, path, Some(&session.token), body).await {
-            Ok((_, _, envelope)) => Ok(envelope),
-            Err(failure) if failure.status == 401 => {
-                to_login("expired");
-                Err(failure)
-            }
-            Err(failure) => Err(failure),
+        let mut reply = send(method, path, Some(&session.token), body.clone()).await;
+        if matches!(&reply, Err(failure) if failure.status == 401)
+            && let Some(renewed) = super::session().filter(|now| now.token != session.token)
+        {
+            reply = send(method, path, Some(&renewed.token), body).await;
         }
+        if matches!(&reply, Err(failure) if failure.status == 401) {
+            to_login("expired");
+        }
+        reply
     }
 
-    /// Exchanges the stored token for a fresh one (`PUT /v1/authorization`).
+    thread_local! {
+        /// The renewal under way, as a promise every caller awaits: the first renewal
+        /// revokes the old token, so a second one sent with it would get 401.
+        static RENEWAL: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+        /// How the last renewal ended, for each caller that awaited it.
+        static RENEWED: RefCell<Result<(), Failure>> = const { RefCell::new(Ok(())) };
+    }
+
+    /// Exchanges the stored token for a fresh one (`PUT /v1/authorization`), once however
+    /// many callers ask at the same time.
     pub async fn renew() -> Result<(), Failure> {
+        let renewal = RENEWAL.with_borrow_mut(|slot| {
+            slot.get_or_insert_with(|| {
+                wasm_bindgen_futures::future_to_promise(async {
+                    let result = renew_now().await;
+                    RENEWED.set(result);
+                    RENEWAL.set(None);
+                    Ok(JsValue::UNDEFINED)
+                })
+            })
+            .clone()
+        });
+        let _ = JsFuture::from(renewal).await;
+        RENEWED.with_borrow(Clone::clone)
+    }
+
+    async fn renew_now() -> Result<(), Failure> {
         let Some(session) = session() else { return Ok(()) };
-        match raw::<()>(
+        let reply = send(
             Method::Put,
             "/v1/authorization",
             Some(&session.token),
             Some("{}".into()),
         )
         .await
-        {
-            Ok((_, _, envelope)) => {
+        .and_then(|text| parse::<()>(&text));
+        match reply {
+            Ok(envelope) => {
                 if let Some(token) = envelope.token {
                     store(token);
                 }
                 Ok(())
             }
-            Err(failure) if failure.status == 401 => {
-                to_login("expired");
+            Err(failure) => {
+                if failure.status == 401 {
+                    to_login("expired");
+                }
                 Err(failure)
             }
-            Err(failure) => Err(failure),
         }
     }
 
     /// A call without a token (login, registration).
-    pub async fn anonymous<T: DeserializeOwned>(
-        method: Method,
-        path: &str,
-        body: Option<String>,
-    ) -> Reply<T> {
-        raw(method, path, None, body)
-            .await
-            .map(|(_, _, envelope)| envelope)
+    pub async fn anonymous(method: Method, path: &str, body: Option<String>) -> Result<String, Failure> {
+        send(method, path, None, body).await
     }
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::{forget, renew, session, store, to_login};
+pub use browser::{forget, now_ms, renew, session, store, to_login};
 
 /// Sends `body` (if any) as JSON with the session's token.
 pub async fn call<T: DeserializeOwned>(
@@ -209,7 +261,7 @@ pub async fn call<T: DeserializeOwned>(
     let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
     #[cfg(feature = "hydrate")]
     {
-        browser::call(method, path, body).await
+        browser::parse(&browser::call(method, path, body).await?)
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -227,7 +279,7 @@ pub async fn anonymous<T: DeserializeOwned>(
     let body = body.map(|b| serde_json::to_string(b).unwrap_or_default());
     #[cfg(feature = "hydrate")]
     {
-        browser::anonymous(method, path, body).await
+        browser::parse(&browser::anonymous(method, path, body).await?)
     }
     #[cfg(not(feature = "hydrate"))]
     {

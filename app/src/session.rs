@@ -22,7 +22,7 @@ pub fn provide_session() -> Session {
             let handle = set_interval_with_handle(
                 || {
                     if let Some(stored) = client::session()
-                        && js_sys::Date::now() - stored.obtained > client::RENEW_AFTER_MS
+                        && client::now_ms().saturating_sub(stored.obtained) > client::RENEW_AFTER_MS
                     {
                         leptos::task::spawn_local(async {
                             let _ = client::renew().await;

@@ -1,6 +1,6 @@
 // What goes wrong, and how the portal says so.
 import { test, expect } from '@playwright/test';
-import { PASSWORD, accessible, hydrated, login, register, uniq, uniqPhone } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, hydrated, login, register, row, uniq, uniqPhone } from './helpers';
 
 test('registration shows each broken rule next to its field, and a taken name', async ({ page }) => {
   await page.goto('/register');
@@ -47,6 +47,30 @@ test('a wrong password, then throttling after five', async ({ page }) => {
   }
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: /Too many failed sign-ins\. Try again in \d+ seconds/ })).toBeVisible();
+});
+
+test('an old token is renewed once, however many calls need it at the same moment', async ({ page }) => {
+  await login(page, ADMIN, ADMIN_PASSWORD);
+  // Age the stored token past the renewal point (45 minutes of its hour).
+  const before = await page.evaluate(() => {
+    const session = JSON.parse(localStorage.getItem('ote.session')!);
+    session.obtained = Date.now() - 50 * 60 * 1000;
+    localStorage.setItem('ote.session', JSON.stringify(session));
+    return session.token as string;
+  });
+  const renewals: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'PUT' && request.url().endsWith('/v1/authorization')) renewals.push(request.url());
+  });
+  // The users page asks for the current user and the list at once: both need the renewal.
+  await page.goto('/users');
+  await hydrated(page);
+  await expect(row(page, 'user', ADMIN)).toBeVisible();
+  await expect(page).toHaveURL(/\/users$/);
+  expect(renewals).toHaveLength(1);
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem('ote.session')!));
+  expect(after.token).not.toBe(before);
+  expect(Date.now() - after.obtained).toBeLessThan(60 * 1000);
 });
 
 test('a pending user sees only its waiting state', async ({ page }) => {
