@@ -36,7 +36,7 @@ pub enum FirstAdmin {
 
 /// Creates the system administrator unless one exists. A unique index allows only one,
 /// so of replicas racing here exactly one inserts.
-pub async fn first_admin(db: &Db, passwords: &Passwords, config: &Config) -> Result<FirstAdmin, ApiError> {
+pub async fn first_admin(db: &Db, config: &Config) -> Result<FirstAdmin, ApiError> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_system_admin = 1")
         .fetch_one(&db.pool)
         .await?;
@@ -50,7 +50,7 @@ pub async fn first_admin(db: &Db, passwords: &Passwords, config: &Config) -> Res
             (Password::parse(&raw).map_err(ApiError::internal)?, Some(raw))
         }
     };
-    let hash = passwords.hash(&password).await?;
+    let hash = Passwords::hash_once(&password).await?;
     let now = crate::api::now();
     let inserted = sqlx::query(
         "INSERT INTO users (user_name, password_hash, phone, real_name, is_admin, is_system_admin, status, create_time, update_time) \

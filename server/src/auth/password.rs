@@ -1,9 +1,9 @@
 //! Argon2id with the crate defaults (OWASP's m = 19 MiB, t = 2, p = 1), run on threads
 //! of its own, one per core, at a lower CPU priority (nice 10) than the threads that
 //! answer requests. A login flood then takes the CPU the reads leave idle, not theirs,
-//! and each of those threads keeps the 19 MiB a hash needs for the next one while hashes
-//! are waiting (on tokio's blocking pool, allocating per hash, a login flood left the
-//! server at 600 MB).
+//! and each of those threads allocates the 19 MiB a hash needs once, at its first hash,
+//! and keeps it. glibc does not reuse a freed 19 MiB block of this alignment: allocating
+//! per hash, as the crate does, grew the heap by 19 MiB a login (600 MB after a flood).
 
 use crate::error::ApiError;
 use app::rules::Password;
@@ -46,10 +46,6 @@ impl Passwords {
                         // A panicking job drops its reply (the caller gets a 500); the
                         // thread goes on.
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
-                        if queue.is_empty() {
-                            // Nothing waits: give the memory back until the next hash.
-                            drop(BLOCKS.take());
-                        }
                     }
                 })
                 .expect("the system can start a thread");
@@ -75,7 +71,17 @@ impl Passwords {
 
     pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
         let password = password.as_str().to_owned();
-        self.run(move || hash_now(&password)).await?
+        self.run(move || hash_with(&ReusedMemory, &password)).await?
+    }
+
+    /// A hash made once at the first start (the first administrator's), with memory of
+    /// its own that is given back at once: the hashing threads hold none until the first
+    /// login.
+    pub async fn hash_once(password: &Password) -> Result<String, ApiError> {
+        let password = password.as_str().to_owned();
+        tokio::task::spawn_blocking(move || hash_with(&Argon2::default(), &password))
+            .await
+            .map_err(ApiError::internal)?
     }
 
     /// Checks `password` against `hash`, or against the dummy hash when there is no user.
@@ -110,7 +116,7 @@ fn lower_priority() {
 }
 
 thread_local! {
-    /// A hashing thread's Argon2 memory, kept while hashes are waiting.
+    /// A hashing thread's Argon2 memory, allocated at its first hash and kept.
     static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -164,9 +170,9 @@ impl PasswordHasher for ReusedMemory {
     }
 }
 
-fn hash_now(password: &str) -> Result<String, ApiError> {
+fn hash_with(hasher: &impl PasswordHasher, password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    ReusedMemory
+    hasher
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| ApiError::internal(e.to_string()))
@@ -197,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_dummy_hash_has_the_parameters_of_real_hashes() {
-        let real = hash_now("Abcdefg1").unwrap();
+        let real = hash_with(&ReusedMemory, "Abcdefg1").unwrap();
         let params = |phc: &str| phc.rsplitn(3, '$').nth(2).unwrap().to_owned();
         assert_eq!(params(DUMMY_HASH), params(&real));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
@@ -213,7 +219,7 @@ mod tests {
 
     #[test]
     fn reused_memory_hashes_exactly_as_the_crate_does() {
-        let ours = hash_now("Abcdefg1").unwrap();
+        let ours = hash_with(&ReusedMemory, "Abcdefg1").unwrap();
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(Argon2::default().verify_password(b"Abcdefg1", &parsed).is_ok());
         assert!(Argon2::default().verify_password(b"Abcdefg2", &parsed).is_err());
