@@ -197,7 +197,7 @@ TABLE=$(cat <<TABLE
 | p99 of authenticated reads ($FEW connections) while $FEW connections flood logins | p99 $F_P99 ms (p50 $F_P50 ms, $F_RPS req/s; $FL_RPS logins/s meanwhile) | without the flood: p99 $Q_P99 ms (p50 $Q_P50 ms, $Q_RPS req/s) | < 10 ms | $(yes_no "$F_P99 < 10") |
 | \`GET /v1/admin/user\`, 1,000,001 users, pages 1-100 by id and by name, asc and desc, with \`total\` ($FEW connections) | p99 $U_P99 ms, p50 $U_P50 ms, $U_RPS req/s | - | p99 < 5 ms | $(yes_no "$U_P99 < 5") |
 | the same, last page ($LAST_PAGE) | p99 $Z_P99 ms, p50 $Z_P50 ms, $Z_RPS req/s | - | - | - |
-| hydrate bundle (wasm + js) | raw $(calc "f'{$raw / 1024:.0f} KB'"), gzip $(calc "f'{$gz / 1024:.0f} KB'"), brotli $(calc "f'{$br / 1024:.0f} KB'") | - | <= 250 KB brotli | $(yes_no "$br <= 250 * 1024") |
+| hydrate bundle (wasm + js) | raw $(calc "f'{$raw / 1024:.0f} KB'"), gzip $(calc "f'{$gz / 1024:.0f} KB'"), brotli $(calc "f'{$br / 1024:.0f} KB ({$br:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$br <= 250 * 1000") |
 | server memory, idle (VmRSS after start on a fresh database) | $(mb "$IDLE_KB") | - | < 30 MB | $(yes_no "$IDLE_KB < 30 * 1024") |
 | server memory, $MANY keep-alive connections reading | $(mb "$MANY_KB") | - | < 100 MB | $(yes_no "$MANY_KB < 100 * 1024") |
 | server memory, idle again after the login floods | $(mb "$AFTER_KB") | - | - | - |
@@ -214,7 +214,9 @@ fi
   echo
   echo "Made by \`./x bench\` on $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB;"
   echo "$DURATION s per load run, wrk with 2 threads on the same machine as the server, SQLite."
-  echo "Seeding the million users took $SEED_SECONDS s. Every request answered 2xx."
+  echo "Seeding the million users took $SEED_SECONDS s; the whole command, build included, $((SECONDS / 60)) min $((SECONDS % 60)) s."
+  echo "Every request answered 2xx. KB and MB are 1024 and 1024 x 1024 bytes; the bundle goal is"
+  echo "checked against 250,000 bytes, so it holds in either reading."
   echo
   echo "$TABLE"
   echo
