@@ -15,7 +15,7 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-ulimit -n 8192 # 1,000 connections on each side
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" # 1,000 connections on each side
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 calc() { python3 -c "print($1)"; }
