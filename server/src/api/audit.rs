@@ -3,7 +3,7 @@
 
 use super::window::Window;
 use super::{Message, Reply, ok};
-use crate::auth::Admin;
+use crate::auth::{Admin, Caller};
 use crate::extract::Query;
 use crate::state::AppState;
 use app::model::{AuditEntry, Envelope, PageQuery, SortOrder};
@@ -14,6 +14,15 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 pub struct Actor<'a> {
     pub id: i64,
     pub name: &'a str,
+}
+
+impl<'a> From<&'a Caller> for Actor<'a> {
+    fn from(caller: &'a Caller) -> Self {
+        Self {
+            id: caller.id,
+            name: &caller.name,
+        }
+    }
 }
 
 /// One entry to write; `business_id` lets that business's admins see it.

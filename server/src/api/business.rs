@@ -117,10 +117,7 @@ pub async fn create(
         target_id: id,
         detail: format!("{} requested", new.name),
         business_id: Some(id),
-        actor: Actor {
-            id: caller.id,
-            name: &caller.name,
-        },
+        actor: Actor::from(&caller),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
@@ -273,10 +270,7 @@ pub async fn audit(
             business.name, business.status, status as i64, audit.comment
         ),
         business_id: Some(id),
-        actor: Actor {
-            id: admin.id,
-            name: &admin.name,
-        },
+        actor: Actor::from(&admin),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
@@ -316,10 +310,7 @@ pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdm
         target_id: id,
         detail: format!("{} deleted; {members} member(s) left it", business.name),
         business_id: Some(id),
-        actor: Actor {
-            id: admin.id,
-            name: &admin.name,
-        },
+        actor: Actor::from(&admin),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;

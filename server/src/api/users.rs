@@ -134,10 +134,7 @@ pub async fn change_password(
         ));
     }
     let hash = state.passwords.hash(&change.password).await?;
-    let actor = Actor {
-        id: caller.id,
-        name: &caller.name,
-    };
+    let actor = Actor::from(&caller);
     set_password(
         &state,
         &hash,
@@ -301,10 +298,7 @@ pub async fn create(State(state): State<AppState>, admin: Admin, Json(new): Json
         target_id: id,
         detail: format!("{} created", new.user),
         business_id,
-        actor: Actor {
-            id: admin.0.id,
-            name: &admin.0.name,
-        },
+        actor: Actor::from(&admin.0),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
@@ -381,10 +375,7 @@ pub async fn audit(
             target.user_name, target.status, audit.status as i64
         ),
         business_id: target.business_id,
-        actor: Actor {
-            id: admin.id,
-            name: &admin.name,
-        },
+        actor: Actor::from(&admin),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
@@ -409,10 +400,7 @@ pub async fn reset_password(
 ) -> Reply {
     let target = find_target(&state, admin.scope(), id).await?;
     let hash = state.passwords.hash(&reset.password).await?;
-    let actor = Actor {
-        id: admin.0.id,
-        name: &admin.0.name,
-    };
+    let actor = Actor::from(&admin.0);
     set_password(
         &state,
         &hash,
@@ -465,10 +453,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Id(id): Id) -> 
         target_id: id,
         detail: format!("{} deleted", target.user_name),
         business_id: target.business_id,
-        actor: Actor {
-            id: admin.0.id,
-            name: &admin.0.name,
-        },
+        actor: Actor::from(&admin.0),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
