@@ -193,6 +193,17 @@ pub fn format_time(seconds: i64) -> String {
 }
 
 /// Page number, page size and the total: "‹ 2 / 5 ›  43 total".
+/// A table row in place of the data: what the table waits for or lacks. `columns` is
+/// the table's column count, for `colspan`.
+pub fn note_row(columns: &'static str, text: impl Fn() -> &'static str + Send + Sync + 'static) -> AnyView {
+    view! { <tr><td colspan=columns>{text}</td></tr> }.into_any()
+}
+
+/// A table row in place of the data: why it could not be loaded.
+pub fn error_row(columns: &'static str, message: String) -> AnyView {
+    view! { <tr><td colspan=columns class="error">{message}</td></tr> }.into_any()
+}
+
 #[component]
 pub fn Pager(page: RwSignal<u32>, size: RwSignal<u32>, #[prop(into)] total: Signal<i64>) -> impl IntoView {
     let i18n = use_i18n();

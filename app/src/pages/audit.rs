@@ -1,7 +1,7 @@
 //! The audit log, newest first (roles 3 and 4; a business admin sees its business's).
 
 use crate::client;
-use crate::components::{Pager, format_time};
+use crate::components::{Pager, error_row, format_time, note_row};
 use crate::i18n::{T, use_i18n};
 use crate::model::{AuditEntry, Page, PageQuery, PageSize};
 use leptos::prelude::*;
@@ -41,10 +41,8 @@ pub fn Audit() -> impl IntoView {
                     </thead>
                     <tbody>
                         {move || match entries.get() {
-                            None => view! { <tr><td colspan="5">{i18n.t(T::Loading)}</td></tr> }.into_any(),
-                            Some(Err(failure)) => {
-                                view! { <tr><td colspan="5" class="error">{failure.message}</td></tr> }.into_any()
-                            }
+                            None => note_row("5", i18n.t(T::Loading)),
+                            Some(Err(failure)) => error_row("5", failure.message),
                             Some(Ok(envelope)) => {
                                 envelope
                                     .data

@@ -4,7 +4,7 @@
 
 use super::FormErrors;
 use crate::client::{self, Method};
-use crate::components::{Confirm, Field, Notice, Pager, business_badge, format_time};
+use crate::components::{Confirm, Field, Notice, Pager, business_badge, error_row, format_time, note_row};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessVerdict, Created,
@@ -89,12 +89,10 @@ pub fn BusinessPage() -> impl IntoView {
                     </thead>
                     <tbody>
                         {move || match list.get() {
-                            None => view! { <tr><td colspan="6">{i18n.t(T::Loading)}</td></tr> }.into_any(),
-                            Some(Err(failure)) => {
-                                view! { <tr><td colspan="6" class="error">{failure.message}</td></tr> }.into_any()
-                            }
+                            None => note_row("6", i18n.t(T::Loading)),
+                            Some(Err(failure)) => error_row("6", failure.message),
                             Some(Ok(_)) if rows().is_empty() => {
-                                view! { <tr><td colspan="6">{i18n.t(T::NoBusinessYet)}</td></tr> }.into_any()
+                                note_row("6", i18n.t(T::NoBusinessYet))
                             }
                             Some(Ok(_)) => {
                                 rows()

@@ -5,7 +5,7 @@ use super::FormErrors;
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
 use crate::client::{self, Method};
 use crate::components::{
-    Confirm, Field, Notice, Pager, PasswordChecklist, format_time, role_text, user_badge,
+    Confirm, Field, Notice, Pager, PasswordChecklist, error_row, format_time, note_row, role_text, user_badge,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
@@ -164,14 +164,12 @@ pub fn Users() -> impl IntoView {
                     </thead>
                     <tbody>
                         {move || match users.get() {
-                            None => view! { <tr><td colspan="8">{i18n.t(T::Loading)}</td></tr> }.into_any(),
-                            Some(Err(failure)) => {
-                                view! { <tr><td colspan="8" class="error">{failure.message}</td></tr> }.into_any()
-                            }
+                            None => note_row("8", i18n.t(T::Loading)),
+                            Some(Err(failure)) => error_row("8", failure.message),
                             Some(Ok(envelope)) => {
                                 let rows = envelope.data.unwrap_or_default();
                                 if rows.is_empty() {
-                                    view! { <tr><td colspan="8">{i18n.t(T::NothingHere)}</td></tr> }.into_any()
+                                    note_row("8", i18n.t(T::NothingHere))
                                 } else {
                                     rows.into_iter()
                                         .map(|user| view! { <UserRow user reload notice /> })
