@@ -22,9 +22,6 @@ pub struct Passwords {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The niceness of the hashing threads (0 is the default, 19 the lowest priority).
-const NICENESS: i32 = 10;
-
 /// Verified against when a login names no user, so both cases cost one verification. A
 /// hash of a random password nobody kept, with the parameters every real hash has (a test
 /// checks); a constant, so starting the server hashes nothing.
@@ -109,6 +106,8 @@ impl Passwords {
 /// Lowers this thread's CPU priority. Linux keeps a niceness per thread, so naming this
 /// thread's id leaves the others as they are. Where that fails, hashing runs as before.
 fn lower_priority() {
+    /// The niceness of the hashing threads (0 is the default, 19 the lowest priority).
+    const NICENESS: i32 = 10;
     #[cfg(target_os = "linux")]
     if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS) {
         tracing::warn!(error = %err, "could not lower the priority of a hashing thread");
