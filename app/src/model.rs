@@ -1,7 +1,9 @@
 //! The wire types of the /v1 contract (SPEC.md sections 1-4): one definition each, used by
 //! the server's handlers, the browser UI and the tests. Field names are the seed's camelCase.
 
-use crate::rules::{BusinessName, Comment, LongText, Password, Phone, RealName, Scale, UserName};
+use crate::rules::{
+    BusinessName, Comment, LongText, Password, Phone, RealName, Scale, Secret, Text, UserName,
+};
 use serde::{Deserialize, Serialize};
 use serde_repr::{Deserialize_repr, Serialize_repr};
 
@@ -167,12 +169,13 @@ impl Role {
     }
 }
 
-/// `POST /v1/authorization`. Plain strings: a login never explains which rule a name breaks.
+/// `POST /v1/authorization`. Free text but for control characters: a login never explains
+/// which rule a name breaks (a name that breaks one matches nobody).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct Credentials {
-    pub user: String,
-    pub password: String,
+    pub user: Text,
+    pub password: Secret,
 }
 
 /// `GET /v1/authorization`.
@@ -212,7 +215,7 @@ pub struct NewUser {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
-    pub old_password: String,
+    pub old_password: Secret,
     pub password: Password,
 }
 
@@ -308,15 +311,11 @@ pub struct AuditEntry {
 /// `page`: a whole number from 1; default 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "u32")]
-#[cfg_attr(feature = "ssr", derive(ToSchema))]
-#[cfg_attr(feature = "ssr", schema(value_type = u32))]
 pub struct Page(u32);
 
 /// `pageSize`: a whole number from 1 to 100; default 10.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "u32")]
-#[cfg_attr(feature = "ssr", derive(ToSchema))]
-#[cfg_attr(feature = "ssr", schema(value_type = u32))]
 pub struct PageSize(u32);
 
 macro_rules! bounded_number {
@@ -359,6 +358,23 @@ macro_rules! bounded_number {
                 value.0
             }
         }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some(Self::RULE))
+                    .minimum(Some($min))
+                    .maximum(Some($max))
+                    .default(Some($default.into()))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -375,9 +391,17 @@ impl Page {
 /// A user status as a query parameter (`status=0`): query values arrive as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[cfg_attr(feature = "ssr", derive(ToSchema))]
-#[cfg_attr(feature = "ssr", schema(value_type = u8))]
 pub struct StatusFilter(pub UserStatus);
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for StatusFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <UserStatus as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ToSchema for StatusFilter {}
 
 impl StatusFilter {
     pub const RULE: &'static str = "must be 0, 1, 2 or 3";
@@ -444,10 +468,8 @@ pub struct UserQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusFilter>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
+    pub name: Option<Text>,
     pub page: Page,
-    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]
     pub page_size: PageSize,
 }
 
@@ -459,12 +481,10 @@ pub struct UserQuery {
 pub struct BusinessQuery {
     pub order_by: BusinessOrder,
     pub order: SortOrder,
-    #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
     pub page: Page,
-    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]
     pub page_size: PageSize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 /// Query of `GET /v1/admin/audit` (newest first).
@@ -473,9 +493,7 @@ pub struct BusinessQuery {
 #[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PageQuery {
-    #[cfg_attr(feature = "ssr", param(minimum = 1, default = 1))]
     pub page: Page,
-    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100, default = 10))]
     pub page_size: PageSize,
 }
 

@@ -11,22 +11,30 @@ use std::fmt;
 #[error("{0}")]
 pub struct RuleError(pub &'static str);
 
+/// What `trim` strips: ASCII blanks only, so the OpenAPI patterns can say exactly which
+/// surrounding characters a value may carry (any other control character is refused).
+pub const BLANKS: &[char] = &[' ', '\t', '\n', '\r'];
+
 /// Declares a validated string newtype: serde goes through `parse`, so an invalid value
-/// can never be deserialised, and `RULE` is the sentence an error message shows.
+/// can never be deserialised, and `RULE` is the sentence an error message shows. `PATTERN`
+/// (an ECMA-262 regular expression for the OpenAPI document) says the same as `check`
+/// about the untrimmed value; a test holds the two together.
 macro_rules! rule_string {
-    ($(#[$doc:meta])* $name:ident, rule = $rule:expr, trim = $trim:expr, check = $check:expr) => {
+    ($(#[$doc:meta])* $name:ident, rule = $rule:expr, trim = $trim:expr, pattern = $pattern:expr,
+     length = $length:expr, check = $check:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-        #[cfg_attr(feature = "ssr", schema(value_type = String))]
         pub struct $name(String);
 
         impl $name {
             pub const RULE: &'static str = $rule;
+            pub const PATTERN: &'static str = $pattern;
+            /// Length bounds of the raw value, where trimming leaves them exact.
+            pub const LENGTH: Option<(usize, usize)> = $length;
 
             pub fn parse(raw: &str) -> Result<Self, RuleError> {
-                let value = if $trim { raw.trim() } else { raw };
+                let value = if $trim { raw.trim_matches(BLANKS) } else { raw };
                 let check: fn(&str) -> bool = $check;
                 if check(value) {
                     Ok(Self(value.to_owned()))
@@ -58,7 +66,42 @@ macro_rules! rule_string {
                 &self.0
             }
         }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                string_schema(Self::RULE, Self::PATTERN, Self::LENGTH)
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// The OpenAPI schema of a rule: a string with its pattern and length bounds, described
+/// by the rule's sentence.
+#[cfg(feature = "ssr")]
+fn string_schema(
+    rule: &str,
+    pattern: &str,
+    length: Option<(usize, usize)>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(rule))
+        .pattern(Some(pattern))
+        .min_length(length.map(|(min, _)| min))
+        .max_length(length.map(|(_, max)| max))
+        .into()
+}
+
+/// No control character at all (`lines`: except tab and newline), SPEC.md section 8.
+fn no_controls(value: &str, lines: bool) -> bool {
+    value
+        .chars()
+        .all(|c| !c.is_control() || (lines && matches!(c, '\t' | '\n')))
 }
 
 /// Implements `Display` and `Debug` by showing the value (not for secrets).
@@ -81,11 +124,42 @@ fn char_count_within(value: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&value.chars().count())
 }
 
+// Pieces of the patterns below. A value may carry `BLANKS` around it; inside, a control
+// character is refused (tab and newline allowed only in the long texts). `NO_NEWLINE`
+// keeps a pattern's `$` from accepting a final newline in regex engines that allow one.
+macro_rules! blanks {
+    () => {
+        r"[ \t\n\r]*"
+    };
+}
+macro_rules! visible {
+    () => {
+        r"[^\x00-\x20\x7f-\x9f]"
+    };
+}
+macro_rules! printable {
+    () => {
+        r"[^\x00-\x1f\x7f-\x9f]"
+    };
+}
+macro_rules! printable_lines {
+    () => {
+        r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    };
+}
+macro_rules! no_newline {
+    () => {
+        r"(?![^\n]*\n)"
+    };
+}
+
 rule_string!(
     /// A login name: unique case-insensitively among users not deleted (the database's job).
     UserName,
     rule = "must be 2-32 characters of ASCII letters, digits, '_', '.' or '-', starting with a letter or digit",
     trim = true,
+    pattern = concat!("^", blanks!(), "[A-Za-z0-9][A-Za-z0-9_.-]{1,31}", blanks!(), "$"),
+    length = None,
     check = |v| {
         (2..=32).contains(&v.len())
             && v.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -96,16 +170,18 @@ rule_string!(
 rule_string!(
     /// A new password as typed: never trimmed, stored only as an Argon2id hash.
     Password,
-    rule = "must be 8-20 characters with at least one uppercase letter, one lowercase letter and one digit",
+    rule = "must be 8-20 characters with at least one uppercase letter, one lowercase letter and one digit, and no control characters",
     trim = false,
+    pattern = concat!("^", no_newline!(), "(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])", printable!(), "{8,20}$"),
+    length = Some((8, 20)),
     check = |v| {
         char_count_within(v, 8, 20)
             && v.chars().any(|c| c.is_ascii_uppercase())
             && v.chars().any(|c| c.is_ascii_lowercase())
             && v.chars().any(|c| c.is_ascii_digit())
+            && no_controls(v, false)
     }
 );
-
 impl Password {
     /// Each part of the rule on its own, for the live checklist of the registration form.
     pub fn checklist(raw: &str) -> [(PasswordCheck, bool); 4] {
@@ -144,6 +220,8 @@ rule_string!(
     Phone,
     rule = "must be 5-20 digits, optionally after a leading '+'",
     trim = true,
+    pattern = concat!("^", blanks!(), r"\+?[0-9]{5,20}", blanks!(), "$"),
+    length = None,
     check = |v| {
         let digits = v.strip_prefix('+').unwrap_or(v);
         (5..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
@@ -153,9 +231,11 @@ rule_string!(
 rule_string!(
     /// A person's name as they write it, in any script.
     RealName,
-    rule = "must be 1-64 characters",
+    rule = "must be 1-64 characters, none of them a control character",
     trim = true,
-    check = |v| char_count_within(v, 1, 64)
+    pattern = concat!("^", blanks!(), visible!(), "(", printable!(), "{0,62}", visible!(), ")?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 1, 64) && no_controls(v, false)
 );
 
 rule_string!(
@@ -163,6 +243,8 @@ rule_string!(
     BusinessName,
     rule = "must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit",
     trim = true,
+    pattern = concat!("^", blanks!(), "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", blanks!(), "$"),
+    length = None,
     check = |v| {
         (1..=63).contains(&v.len())
             && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -174,25 +256,53 @@ rule_string!(
 rule_string!(
     /// A business's `introduce` or `objective` text.
     LongText,
-    rule = "must be 1-1000 characters",
+    rule = "must be 1-1000 characters, with no control characters but tab and newline",
     trim = true,
-    check = |v| char_count_within(v, 1, 1000)
+    pattern = concat!("^", blanks!(), visible!(), "(", printable_lines!(), "{0,998}", visible!(), ")?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 1, 1000) && no_controls(v, true)
 );
 
 rule_string!(
     /// A business's `scale`.
     Scale,
-    rule = "must be 1-64 characters",
+    rule = "must be 1-64 characters, none of them a control character",
     trim = true,
-    check = |v| char_count_within(v, 1, 64)
+    pattern = concat!("^", blanks!(), visible!(), "(", printable!(), "{0,62}", visible!(), ")?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 1, 64) && no_controls(v, false)
 );
 
 rule_string!(
     /// The system administrator's comment on a business audit.
     Comment,
-    rule = "must be at most 512 characters",
+    rule = "must be at most 512 characters, with no control characters but tab and newline",
     trim = true,
-    check = |v| char_count_within(v, 0, 512)
+    pattern = concat!("^", blanks!(), "(", visible!(), "(", printable_lines!(), "{0,510}", visible!(), ")?)?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 0, 512) && no_controls(v, true)
+);
+
+rule_string!(
+    /// Free text that is not a new value of a field: a login name or a search term. Any
+    /// characters but control characters, as sent.
+    Text,
+    rule = "must not contain control characters",
+    trim = false,
+    pattern = concat!("^", no_newline!(), printable!(), "*$"),
+    length = None,
+    check = |v| no_controls(v, false)
+);
+
+rule_string!(
+    /// A password being checked (a login, the old password of a change): any characters
+    /// but control characters, as sent; never shown.
+    Secret,
+    rule = "must not contain control characters",
+    trim = false,
+    pattern = concat!("^", no_newline!(), printable!(), "*$"),
+    length = None,
+    check = |v| no_controls(v, false)
 );
 
 impl Default for Comment {
@@ -201,7 +311,22 @@ impl Default for Comment {
     }
 }
 
-show_value!(UserName, Phone, RealName, BusinessName, LongText, Scale, Comment);
+show_value!(
+    UserName,
+    Phone,
+    RealName,
+    BusinessName,
+    LongText,
+    Scale,
+    Comment,
+    Text
+);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -327,5 +452,83 @@ mod tests {
         assert!(err.to_string().starts_with(UserName::RULE), "{err}");
         let name: UserName = serde_json::from_str("\" bob \"").unwrap();
         assert_eq!(name.as_str(), "bob");
+    }
+
+    /// Each rule's `PATTERN` (and `LENGTH`) accepts exactly the raw values `parse` accepts,
+    /// over values built from the characters where rules differ: blanks, controls, letters,
+    /// digits, punctuation, wide characters, at every length around the bounds.
+    #[test]
+    fn every_pattern_says_what_its_rule_says() {
+        fn agree<T>(
+            name: &str,
+            pattern: &str,
+            length: Option<(usize, usize)>,
+            parse: fn(&str) -> Result<T, RuleError>,
+        ) {
+            let regex = fancy_regex::Regex::new(pattern).unwrap();
+            let alphabet: Vec<char> = " \t\n\r\u{0}\u{1f}\u{7f}\u{85}\u{a0}aZ09_.-+!字ü\u{3000}"
+                .chars()
+                .collect();
+            let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            for case in 0..20_000 {
+                let len = match case % 4 {
+                    0 => (next() % 6) as usize,
+                    1 => (next() % 70) as usize,
+                    _ => [1, 2, 7, 8, 20, 21, 32, 33, 62, 63, 64, 65, 512, 513, 1000, 1001]
+                        [(next() % 16) as usize],
+                };
+                // Mostly plain characters, so that long values can pass too.
+                let raw: String = (0..len)
+                    .map(|_| {
+                        let pick = next();
+                        if pick % 8 == 0 {
+                            alphabet[(pick >> 8) as usize % alphabet.len()]
+                        } else {
+                            ['a', 'B', '3', 'x'][(pick >> 8) as usize % 4]
+                        }
+                    })
+                    .collect();
+                let count = raw.chars().count();
+                let by_schema = regex.is_match(&raw).unwrap()
+                    && length.is_none_or(|(min, max)| (min..=max).contains(&count));
+                assert_eq!(by_schema, parse(&raw).is_ok(), "{name}: {raw:?}");
+            }
+        }
+        agree("user", UserName::PATTERN, UserName::LENGTH, UserName::parse);
+        agree("password", Password::PATTERN, Password::LENGTH, Password::parse);
+        agree("phone", Phone::PATTERN, Phone::LENGTH, Phone::parse);
+        agree("realName", RealName::PATTERN, RealName::LENGTH, RealName::parse);
+        agree(
+            "name",
+            BusinessName::PATTERN,
+            BusinessName::LENGTH,
+            BusinessName::parse,
+        );
+        agree("introduce", LongText::PATTERN, LongText::LENGTH, LongText::parse);
+        agree("scale", Scale::PATTERN, Scale::LENGTH, Scale::parse);
+        agree("comment", Comment::PATTERN, Comment::LENGTH, Comment::parse);
+        agree("text", Text::PATTERN, Text::LENGTH, Text::parse);
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_field() {
+        for bad in ["a\u{0}b", "a\u{7}b", "a\u{1b}b", "a\u{7f}b", "a\u{85}b", "a\rb"] {
+            assert!(RealName::parse(bad).is_err(), "{bad:?}");
+            assert!(Scale::parse(bad).is_err(), "{bad:?}");
+            assert!(LongText::parse(bad).is_err(), "{bad:?}");
+            assert!(Comment::parse(bad).is_err(), "{bad:?}");
+            assert!(Text::parse(bad).is_err(), "{bad:?}");
+            assert!(Secret::parse(bad).is_err(), "{bad:?}");
+            assert!(Password::parse(&format!("Abcdefg1{bad}")).is_err(), "{bad:?}");
+        }
+        assert!(LongText::parse("line one\n\tline two").is_ok());
+        assert!(Comment::parse("ok\nfine").is_ok());
+        assert!(RealName::parse("Ann\nLee").is_err());
     }
 }

@@ -43,6 +43,63 @@ pub struct Config {
 
     #[command(flatten)]
     pub flags: PlatformFlags,
+
+    #[command(flatten)]
+    pub limits: LimitSettings,
+}
+
+/// How much work one client may ask for, and who may say which client it is
+/// (SPEC.md section 8; README "Security").
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitSettings {
+    /// Password work (login, register, create user, change or reset a password) each
+    /// client address may ask for per minute; 0 turns the limit off.
+    #[arg(
+        long,
+        env = "OTE_RATE_PASSWORD_PER_MINUTE",
+        value_name = "OTE_RATE_PASSWORD_PER_MINUTE",
+        default_value = "60"
+    )]
+    pub rate_password_per_minute: u32,
+
+    /// Proxies whose `X-Forwarded-For` is believed: comma-separated addresses or CIDRs.
+    #[arg(long, env = "OTE_TRUSTED_PROXIES", value_name = "OTE_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// Password checks that may wait for a hashing thread; beyond them the answer is 503.
+    #[arg(long, env = "OTE_PASSWORD_QUEUE", value_name = "OTE_PASSWORD_QUEUE", default_value = "32", value_parser = clap::value_parser!(u32).range(1..))]
+    pub password_queue: u32,
+
+    /// Send `Strict-Transport-Security` (only behind HTTPS).
+    #[arg(long, env = "OTE_HSTS", value_name = "OTE_HSTS", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub hsts: bool,
+
+    /// How often expired throttle rows, revocations and idle rate-limit buckets are purged.
+    #[arg(long, env = "OTE_SWEEP_SECONDS", value_name = "OTE_SWEEP_SECONDS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sweep_seconds: u64,
+}
+
+/// Networks of trusted proxies (`OTE_TRUSTED_PROXIES`); a bare address is a network of one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<ipnet::IpNet>()
+                    .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("'{part}' is neither an IP address nor a CIDR network"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    pub fn contains(&self, addr: std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&addr))
+    }
 }
 
 /// The four platform flags `GET /v1/authorization` reports.
@@ -194,6 +251,23 @@ mod tests {
         );
         let err = load(&["--enable-alert", "maybe"]).unwrap_err();
         assert!(err.contains("OTE_ENABLE_ALERT"), "{err}");
+        let err = load(&["--trusted-proxies", "10.0.0.0/8,proxy"]).unwrap_err();
+        assert!(
+            err.contains("OTE_TRUSTED_PROXIES") && err.contains("'proxy'"),
+            "{err}"
+        );
+        let err = load(&["--rate-password-per-minute", "-1"]).unwrap_err();
+        assert!(err.contains("OTE_RATE_PASSWORD_PER_MINUTE"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let proxies = TrustedProxies::parse(" 10.0.0.0/8, 192.0.2.7 ,::1").unwrap();
+        assert!(proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(proxies.contains("192.0.2.7".parse().unwrap()));
+        assert!(!proxies.contains("192.0.2.8".parse().unwrap()));
+        assert!(proxies.contains("::1".parse().unwrap()));
+        assert_eq!(TrustedProxies::parse("").unwrap(), TrustedProxies::default());
     }
 
     #[test]

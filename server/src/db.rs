@@ -54,6 +54,14 @@ impl DerefMut for Write {
     }
 }
 
+/// How `Db::lock` locks rows: `Share` keeps them as read, `Update` also lets this
+/// transaction change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    Share,
+    Update,
+}
+
 /// The unique indexes (see the migrations), as PostgreSQL names them (the index) and as
 /// SQLite does (the index for an expression, else the column), and the 409 each means.
 const UNIQUE_INDEXES: &[(&[&str], &str)] = &[
@@ -154,6 +162,40 @@ impl Db {
             tx,
             _ended: WriteEnded(self.writes.clone()),
         })
+    }
+
+    /// A write transaction of rows no caller is made of (the login throttle's): unlike
+    /// `begin_write` it leaves the caller cache alone, so a login flood does not empty it.
+    pub async fn begin_side_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Holds a lock named `name` until the transaction ends, so transactions about one
+    /// name run one after the other. SQLite's `BEGIN IMMEDIATE` already runs every writer
+    /// one after the other; PostgreSQL takes an advisory lock.
+    pub async fn lock_name(&self, conn: &mut AnyConnection, name: &str) -> Result<(), sqlx::Error> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS locked")
+                .bind(name)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// What ends a `SELECT` that must lock the rows it reads until the transaction ends
+    /// (on PostgreSQL; SQLite's write transactions already exclude each other). Rows are
+    /// always locked business first, then users, so that transactions never wait on each
+    /// other in a circle.
+    pub fn lock(&self, lock: RowLock) -> &'static str {
+        match (self.dialect, lock) {
+            (Dialect::Sqlite, _) => "",
+            (Dialect::Postgres, RowLock::Share) => " FOR SHARE",
+            (Dialect::Postgres, RowLock::Update) => " FOR UPDATE",
+        }
     }
 
     /// How many write transactions of this process have ended so far.

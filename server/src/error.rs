@@ -24,17 +24,29 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("{0}")]
     Unprocessable(String),
-    #[error("user: too many failed logins; try again in {retry_after} seconds")]
-    TooManyRequests { retry_after: u64 },
+    /// 429: a limit was reached; the message says which, `Retry-After` says when to retry.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("{0}")]
-    Unavailable(String),
+    /// 503, with `Retry-After` when a retry is known to be worth it soon.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after: Option<u64>,
+    },
 }
 
 impl ApiError {
     pub fn unprocessable(field: &str, rule: impl std::fmt::Display) -> Self {
         Self::Unprocessable(format!("{field}: {rule}"))
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
@@ -52,7 +64,7 @@ impl ApiError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -76,10 +88,15 @@ impl IntoResponse for ApiError {
         }
         let body = Envelope::error(status.as_u16(), self.to_string());
         let mut response = (status, Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after } = self {
+        let retry_after = match self {
+            Self::TooManyRequests { retry_after, .. } => Some(retry_after),
+            Self::Unavailable { retry_after, .. } => retry_after,
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod housekeeping;
+pub mod limits;
 pub mod routes;
 pub mod state;
 
@@ -72,7 +74,7 @@ impl Portal {
             .await
             .map_err(|e| bootstrap_failed(e.into()))?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let passwords = Passwords::new(cores);
+        let passwords = Passwords::new(cores, config.limits.password_queue as usize);
         match bootstrap::first_admin(&db, &config)
             .await
             .map_err(bootstrap_failed)?
@@ -107,12 +109,14 @@ impl Portal {
                 source,
             })?;
         let callers = Arc::new(Callers::new(db.dialect == Dialect::Sqlite));
+        let limits = Arc::new(crate::limits::Limits::new(&config.limits));
         let state = AppState {
             db,
             config: Arc::new(config),
             tokens: Arc::new(Tokens::new(secret.bytes())),
             passwords,
             callers,
+            limits,
             leptos,
         };
         Ok(Self { state, listener })
@@ -130,12 +134,15 @@ impl Portal {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = routes::router(self.state.clone());
         tracing::info!("listening on http://{}", self.local_addr());
-        // `into_make_service` shares the router with each connection; handing axum the
+        let housekeeping = tokio::spawn(housekeeping::run(self.state.clone()));
+        // `into_make_service*` shares the router with each connection; handing axum the
         // router itself copies every route per connection (about 50 KB each, measured with
-        // valgrind's massif: bench/README.md).
-        axum::serve(self.listener, router.into_make_service())
+        // valgrind's massif: bench/README.md). The peer's address is what `limits` starts from.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
+        housekeeping.abort();
         self.state.db.pool.close().await;
         tracing::info!("stopped");
         Ok(())

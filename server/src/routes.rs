@@ -1,13 +1,19 @@
 //! The router: `/healthz`, the `/v1` API (JSON everywhere, even for unknown paths), the
-//! server-rendered pages and the static assets.
+//! server-rendered pages and the static assets, and the security headers of SPEC.md
+//! section 8 on all of them.
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use app::model::Envelope;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos::config::Env;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
+use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// SPEC.md section 1: bodies over 64 KiB get 413.
@@ -16,21 +22,64 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     let pages = generate_route_list(app::App);
-    Router::new()
+    let dev = leptos.env == Env::DEV;
+    let policy = move || page_policy(dev);
+    // Tokens and user data must not stay in any cache.
+    let api = crate::api::router()
+        .0
+        .layer(always(header::CACHE_CONTROL, "no-store"));
+    let router = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v1", crate::api::router().0)
-        .leptos_routes(&state, pages, move || app::shell(leptos.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .nest("/v1", api)
+        .leptos_routes_with_context(&state, pages, policy, move || app::shell(leptos.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            policy,
+            app::shell,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(always(header::REFERRER_POLICY, "no-referrer"))
+        .layer(always(header::X_FRAME_OPTIONS, "DENY"));
+    let router = if state.config.limits.hsts {
+        router.layer(always(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        router
+    };
+    router.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+}
+
+/// Runs before each page renders: a fresh nonce, which Leptos puts on the hydration
+/// scripts it writes, and the Content-Security-Policy that admits only those scripts and
+/// the portal's own files (the token lives in localStorage: no other script may run).
+fn page_policy(dev: bool) {
+    let nonce = Nonce::new();
+    if let Some(response) = use_context::<ResponseOptions>() {
+        // `cargo leptos watch` reloads pages through a WebSocket of its own.
+        let reload = if dev { " ws:" } else { "" };
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        );
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    provide_context(nonce);
 }
 
 /// Liveness and readiness: 200 when the database answers, 503 when it does not.
 async fn healthz(State(state): State<AppState>) -> ApiResult<axum::Json<Envelope<()>>> {
     state.db.ping().await.map_err(|err| {
         tracing::warn!(error = %err, "health check: database unreachable");
-        ApiError::Unavailable("database: unreachable".into())
+        ApiError::unavailable("database: unreachable")
     })?;
     Ok(axum::Json(Envelope::success()))
 }

@@ -1,11 +1,12 @@
 //! What every handler can reach: the database, the configuration, the token keys, the
-//! password hasher and the Leptos options.
+//! password hasher, the per-client limits and the Leptos options.
 
 use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;
 use crate::db::Db;
+use crate::limits::Limits;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub passwords: Arc<Passwords>,
     pub callers: Arc<Callers>,
+    pub limits: Arc<Limits>,
     pub leptos: LeptosOptions,
 }
 

@@ -10,7 +10,7 @@ use crate::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessVerdict, Created,
     NewBusiness, Page, PageSize, Role, SortOrder,
 };
-use crate::rules::{BusinessName, Comment, LongText, Scale};
+use crate::rules::{BusinessName, Comment, LongText, Scale, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -30,7 +30,9 @@ pub fn BusinessPage() -> impl IntoView {
             order: SortOrder::Desc,
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
-            name: Some(name.get()).filter(|n| !n.trim().is_empty()),
+            name: Text::parse(&name.get())
+                .ok()
+                .filter(|n| !n.as_str().trim().is_empty()),
         };
         async move { client::get::<Vec<Business>>(&client::with_query("/v1/business", &query)).await }
     });

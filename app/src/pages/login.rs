@@ -5,6 +5,7 @@ use crate::client::{self, Method};
 use crate::components::{Field, Notice};
 use crate::i18n::{T, use_i18n};
 use crate::model::{Authorization, Credentials, Role};
+use crate::rules::{Secret, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -29,19 +30,24 @@ pub fn Login() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let credentials = Credentials {
-            user: user.get_untracked(),
-            password: password.get_untracked(),
+        let name = errors.check(i18n, "user", Text::parse(&user.get_untracked()));
+        let secret = errors.check(i18n, "password", Secret::parse(&password.get_untracked()));
+        let (Some(name), Some(secret)) = (name, secret) else {
+            return;
         };
-        if credentials.user.trim().is_empty() {
+        if name.as_str().trim().is_empty() {
             errors.set_field("user", i18n.now(T::Required).to_owned());
         }
-        if credentials.password.is_empty() {
+        if secret.as_str().is_empty() {
             errors.set_field("password", i18n.now(T::Required).to_owned());
         }
         if errors.has_fields() {
             return;
         }
+        let credentials = Credentials {
+            user: name,
+            password: secret,
+        };
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {

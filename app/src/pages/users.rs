@@ -12,7 +12,7 @@ use crate::model::{
     Created, Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder,
     UserQuery, UserStatus,
 };
-use crate::rules::Password;
+use crate::rules::{Password, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
 
@@ -35,7 +35,9 @@ pub fn Users() -> impl IntoView {
             order_by: order_by.get(),
             order: order.get(),
             status: status.get().map(StatusFilter),
-            name: Some(name.get()).filter(|n| !n.trim().is_empty()),
+            name: Text::parse(&name.get())
+                .ok()
+                .filter(|n| !n.as_str().trim().is_empty()),
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
         };

@@ -5,6 +5,7 @@ use super::audit::{self, Actor, Entry};
 use super::window::Window;
 use super::{Message, Reply, now, ok};
 use crate::auth::{Approved, Caller, SystemAdmin};
+use crate::db::RowLock;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, Json, Query};
 use crate::state::AppState;
@@ -13,7 +14,7 @@ use app::model::{
     Role,
 };
 use axum::extract::State;
-use sqlx::AssertSqlSafe;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 #[derive(sqlx::FromRow)]
 struct BusinessRow {
@@ -93,6 +94,9 @@ pub async fn create(
     }
     let now = now();
     let mut tx = state.db.begin_write().await?;
+    // The caller's row is locked here: a deletion of the caller waits for this request,
+    // then finds the business it owns; or this request finds the caller gone.
+    caller.confirm(&state.db, &mut tx).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO businesses (name, user_id, status, introduce, objective, scale, create_time, update_time) \
          VALUES ($1, $2, 0, $3, $4, $5, $6, $6) RETURNING id",
@@ -138,7 +142,11 @@ pub async fn list(
     Query(query): Query<BusinessQuery>,
 ) -> Reply<Vec<Business>> {
     let view = view_filter(&caller);
-    let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let name = query
+        .name
+        .as_ref()
+        .map(|n| n.as_str().trim())
+        .filter(|n| !n.is_empty());
     let name_filter = if name.is_some() {
         "lower(b.name) LIKE $3 ESCAPE '\\'"
     } else {
@@ -183,7 +191,7 @@ pub async fn list(
 
 /// One business, if the caller sees it (404 otherwise).
 #[utoipa::path(get, path = "/business/id/{id}", tag = "businesses", security(("token" = [])),
-    params(("id" = i64, Path, description = "The business's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The business's id")),
     responses(
         (status = 200, description = "The business", body = Envelope<Business>),
         (status = 401, description = "No valid token", body = Message),
@@ -208,11 +216,16 @@ pub async fn get(State(state): State<AppState>, Approved(caller): Approved, Id(i
     ok(Envelope::data(row.into_model()?))
 }
 
-async fn find_business(state: &AppState, id: i64) -> ApiResult<BusinessRow> {
-    let sql = format!("SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1");
+/// The business `id`, locked until the transaction ends; 404 if there is none, 409 if it
+/// is deleted (nothing brings a business back).
+async fn find_business(state: &AppState, conn: &mut AnyConnection, id: i64) -> ApiResult<BusinessRow> {
+    let sql = format!(
+        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1{}",
+        state.db.lock(RowLock::Update)
+    );
     let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&mut *conn)
         .await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("id: no business {id}")))?;
     if row.status == BusinessStatus::Deleted as i64 {
@@ -224,7 +237,7 @@ async fn find_business(state: &AppState, id: i64) -> ApiResult<BusinessRow> {
 /// Approve (1) or disapprove (2) a business, with a comment. Approval makes its owner
 /// a business admin.
 #[utoipa::path(put, path = "/admin/business/{id}", tag = "businesses", security(("token" = [])),
-    request_body = BusinessAudit, params(("id" = i64, Path, description = "The business's id")),
+    request_body = BusinessAudit, params(("id" = i64, Path, minimum = 1, description = "The business's id")),
     responses(
         (status = 200, description = "Audited", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -239,10 +252,27 @@ pub async fn audit(
     Id(id): Id,
     Json(audit): Json<BusinessAudit>,
 ) -> Reply {
-    let business = find_business(&state, id).await?;
     let status = BusinessStatus::from(audit.status);
     let now = now();
     let mut tx = state.db.begin_write().await?;
+    // Business first, then users: the order every writer locks in.
+    let business = find_business(&state, &mut tx, id).await?;
+    admin.confirm(&state.db, &mut tx).await?;
+    if status == BusinessStatus::Approved {
+        // No live business is ever owned by a deleted user.
+        let owner_live: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL{}",
+            state.db.lock(RowLock::Update)
+        )))
+        .bind(business.user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if owner_live.is_none() {
+            return Err(ApiError::Conflict(format!(
+                "id: the owner of business {id} has been deleted"
+            )));
+        }
+    }
     sqlx::query("UPDATE businesses SET status = $1, comment = $2, update_time = $3 WHERE id = $4")
         .bind(status as i64)
         .bind(audit.comment.as_str())
@@ -279,7 +309,7 @@ pub async fn audit(
 
 /// Delete a business: status 3, its members leave it, the row stays.
 #[utoipa::path(delete, path = "/admin/business/{id}", tag = "businesses", security(("token" = [])),
-    params(("id" = i64, Path, description = "The business's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The business's id")),
     responses(
         (status = 200, description = "Deleted", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -289,9 +319,10 @@ pub async fn audit(
         (status = 422, description = "Bad id", body = Message),
     ))]
 pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdmin, Id(id): Id) -> Reply {
-    let business = find_business(&state, id).await?;
     let now = now();
     let mut tx = state.db.begin_write().await?;
+    let business = find_business(&state, &mut tx, id).await?;
+    admin.confirm(&state.db, &mut tx).await?;
     sqlx::query("UPDATE businesses SET status = $1, update_time = $2 WHERE id = $3")
         .bind(BusinessStatus::Deleted as i64)
         .bind(now)

@@ -53,6 +53,14 @@ pub fn now() -> i64 {
             equals the HTTP status; error messages name the field and the rule.",
     ),
     modifiers(&TokenScheme),
+    components(schemas(
+        app::model::Page,
+        app::model::PageSize,
+        app::model::SortOrder,
+        app::model::UserOrder,
+        app::model::BusinessOrder,
+        app::model::StatusFilter,
+    )),
 )]
 struct ApiDoc;
 

@@ -4,6 +4,7 @@ use super::{Message, Reply, now, ok};
 use crate::auth::{Caller, throttle};
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::limits::PasswordWork;
 use crate::state::AppState;
 use app::model::{Authorization, Credentials, Envelope, UserStatus};
 use axum::extract::State;
@@ -25,13 +26,24 @@ struct LoginRow {
         (status = 200, description = "`token` holds the JWT (valid one hour)", body = Message),
         (status = 401, description = "Unknown user or wrong password (one message for both)", body = Message),
         (status = 403, description = "Registration not approved, or user forbidden", body = Message),
-        (status = 422, description = "Malformed body", body = Message),
-        (status = 429, description = "Too many failed logins; see `Retry-After`", body = Message),
+        (status = 413, description = "Body over 64 KiB", body = Message),
+        (status = 422, description = "Malformed body, or a control character in a field", body = Message),
+        (status = 429, description = "Too many failed logins for this name, or too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
-pub async fn login(State(state): State<AppState>, Json(credentials): Json<Credentials>) -> Reply {
-    let key = throttle::key(&credentials.user);
+pub async fn login(
+    State(state): State<AppState>,
+    _: PasswordWork,
+    Json(credentials): Json<Credentials>,
+) -> Reply {
+    let password = credentials.password.as_str();
+    // A name that breaks the user-name rule matches nobody: it costs the same one
+    // verification as an unknown name, and is never stored.
+    let Some(key) = throttle::key(credentials.user.as_str()) else {
+        state.passwords.verify(password, None).await?;
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
+    };
     let now = now();
-    throttle::check(&state.db, &key, now).await?;
     let user: Option<LoginRow> = sqlx::query_as(
         "SELECT id, user_name, password_hash, status, token_version FROM users \
          WHERE lower(user_name) = $1 AND deleted_at IS NULL",
@@ -40,19 +52,14 @@ pub async fn login(State(state): State<AppState>, Json(credentials): Json<Creden
     .fetch_optional(&state.db.pool)
     .await?;
     // One verification whether or not the user exists, so the timing tells nothing.
-    let verified = state
-        .passwords
-        .verify(
-            &credentials.password,
-            user.as_ref().map(|u| u.password_hash.as_str()),
-        )
-        .await?;
+    let hash = user.as_ref().map(|u| u.password_hash.as_str());
+    let verified = throttle::guarded_check(&state.db, &key, now, async {
+        state.passwords.verify(password, hash).await
+    })
+    .await?;
     let user = match user {
         Some(user) if verified => user,
-        _ => {
-            throttle::record_failure(&state.db, &key, now).await?;
-            return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
-        }
+        _ => return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())),
     };
     match UserStatus::from_code(user.status) {
         Some(UserStatus::NotApproved) => {
@@ -63,7 +70,6 @@ pub async fn login(State(state): State<AppState>, Json(credentials): Json<Creden
         Some(UserStatus::Forbidden) => return Err(ApiError::Forbidden("user: is forbidden".into())),
         _ => {}
     }
-    throttle::clear(&state.db, &key).await?;
     let (token, _) = state
         .tokens
         .issue(user.id, &user.user_name, user.token_version, now)?;
@@ -77,11 +83,11 @@ pub async fn login(State(state): State<AppState>, Json(credentials): Json<Creden
         (status = 401, description = "No valid token", body = Message),
     ))]
 pub async fn refresh(State(state): State<AppState>, caller: Caller) -> Reply {
-    let now = now();
+    // Revoked first: of simultaneous refreshes of one token, only one gets a new token.
+    revoke(&state, &caller).await?;
     let (token, _) = state
         .tokens
-        .issue(caller.id, &caller.name, caller.claims.ver, now)?;
-    revoke(&state, &caller, now).await?;
+        .issue(caller.id, &caller.name, caller.claims.ver, now())?;
     ok(Envelope::token(token))
 }
 
@@ -92,22 +98,28 @@ pub async fn refresh(State(state): State<AppState>, caller: Caller) -> Reply {
         (status = 401, description = "No valid token", body = Message),
     ))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Reply {
-    revoke(&state, &caller, now()).await?;
+    revoke(&state, &caller).await?;
     ok(Envelope::success())
 }
 
-async fn revoke(state: &AppState, caller: &Caller, now: i64) -> Result<(), ApiError> {
+/// Revokes the caller's token; 401 if a simultaneous request revoked it first.
+async fn revoke(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    // Revocations matter only until the token would expire anyway: the housekeeping
+    // task removes them after that.
     let mut tx = state.db.begin_write().await?;
-    // Revocations matter only until the token would expire anyway.
-    sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-        .bind(&caller.claims.jti)
-        .bind(caller.claims.exp)
-        .execute(&mut *tx)
-        .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(&caller.claims.jti)
+    .bind(caller.claims.exp)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(ApiError::Unauthorized(
+            "Authorization: the token has been revoked".into(),
+        ));
+    }
     tx.commit().await?;
     Ok(())
 }

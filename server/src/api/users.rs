@@ -5,9 +5,11 @@ use super::audit::{self, Actor, Entry};
 use super::window::Window;
 use super::{Message, Reply, now, ok};
 use crate::auth::caller::Scope;
-use crate::auth::{Admin, Caller, SystemAdmin};
+use crate::auth::{Admin, Caller, SystemAdmin, throttle};
+use crate::db::{Db, RowLock};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, Json, Query};
+use crate::limits::PasswordWork;
 use crate::state::AppState;
 use app::model::{
     BusinessStatus, Created, Envelope, NewUser, PasswordChange, PasswordReset, Role, User, UserAudit,
@@ -81,9 +83,16 @@ async fn insert_user(
     responses(
         (status = 200, description = "Registered; `data.id` is the new user's id", body = Envelope<Created>),
         (status = 409, description = "Name or phone taken", body = Message),
+        (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "A field breaks its rule", body = Message),
+        (status = 429, description = "Too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
-pub async fn register(State(state): State<AppState>, Json(new): Json<NewUser>) -> Reply<Created> {
+pub async fn register(
+    State(state): State<AppState>,
+    _: PasswordWork,
+    Json(new): Json<NewUser>,
+) -> Reply<Created> {
     let hash = state.passwords.hash(&new.password).await?;
     let now = now();
     let mut tx = state.db.begin_write().await?;
@@ -104,60 +113,75 @@ pub async fn register(State(state): State<AppState>, Json(new): Json<NewUser>) -
     ok(Envelope::data(Created { id }))
 }
 
-/// Change the caller's own password; every token issued before stops working.
+/// Change the caller's own password; every token issued before stops working. A wrong
+/// old password counts toward the login throttle of the caller's name.
 #[utoipa::path(put, path = "/user", tag = "users", security(("token" = [])), request_body = PasswordChange,
     responses(
         (status = 200, description = "Changed; log in again", body = Message),
         (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "The caller's status changed while the request ran", body = Message),
+        (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "Wrong old password, or the new one breaks the rule or equals the old", body = Message),
+        (status = 429, description = "Too many wrong passwords for this name, or too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    _: PasswordWork,
     Json(change): Json<PasswordChange>,
 ) -> Reply {
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(caller.id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    if !state
-        .passwords
-        .verify(&change.old_password, Some(&stored))
-        .await?
-    {
-        return Err(ApiError::unprocessable("oldPassword", "is incorrect"));
-    }
-    if change.password.as_str() == change.old_password {
+    if change.password.as_str() == change.old_password.as_str() {
         return Err(ApiError::unprocessable(
             "password",
             "must differ from the old password",
         ));
     }
-    let hash = state.passwords.hash(&change.password).await?;
-    let actor = Actor::from(&caller);
-    set_password(
-        &state,
-        &hash,
-        caller.id,
-        caller.business_id,
-        actor,
-        "user.password_change",
-    )
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(caller.id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let key = caller.name.to_lowercase();
+    let verified = throttle::guarded_check(&state.db, &key, now(), async {
+        state
+            .passwords
+            .verify(change.old_password.as_str(), Some(&stored))
+            .await
+    })
     .await?;
+    if !verified {
+        return Err(ApiError::unprocessable("oldPassword", "is incorrect"));
+    }
+    let hash = state.passwords.hash(&change.password).await?;
+    set_password(&state, &caller, &hash, Whose::Own, "user.password_change").await?;
     ok(Envelope::success())
 }
 
-/// Stores a new hash and ends the user's tokens, with its audit entry.
+/// Whose password `set_password` sets: the caller's, or a user of its scope.
+enum Whose {
+    Own,
+    Other { scope: Scope, id: i64 },
+}
+
+/// Stores a new hash and ends the user's tokens, with its audit entry; the caller and the
+/// target are checked again inside the transaction.
 async fn set_password(
     state: &AppState,
+    caller: &Caller,
     hash: &str,
-    user_id: i64,
-    business_id: Option<i64>,
-    actor: Actor<'_>,
+    whose: Whose,
     action: &'static str,
 ) -> ApiResult<()> {
     let now = now();
     let mut tx = state.db.begin_write().await?;
+    caller.confirm(&state.db, &mut tx).await?;
+    let (user_id, business_id) = match whose {
+        Whose::Own => (caller.id, caller.business_id),
+        Whose::Other { scope, id } => {
+            let target = find_target(&state.db, &mut tx, scope, id).await?;
+            (target.id, target.business_id)
+        }
+    };
     sqlx::query(
         "UPDATE users SET password_hash = $1, token_version = token_version + 1, update_time = $2 WHERE id = $3",
     )
@@ -172,7 +196,7 @@ async fn set_password(
         target_id: user_id,
         detail: "password set; earlier tokens ended".into(),
         business_id,
-        actor,
+        actor: Actor::from(caller),
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
@@ -209,7 +233,11 @@ pub async fn list(
     } else {
         "1 = 1"
     };
-    let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let name = query
+        .name
+        .as_ref()
+        .map(|n| n.as_str().trim())
+        .filter(|n| !n.is_empty());
     let name_filter = if name.is_some() {
         "lower(u.user_name) LIKE $5 ESCAPE '\\'"
     } else {
@@ -268,9 +296,17 @@ pub async fn list(
         (status = 401, description = "No valid token", body = Message),
         (status = 403, description = "Not role 3 or 4", body = Message),
         (status = 409, description = "Name or phone taken", body = Message),
+        (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "A field breaks its rule, or `businessId` names no live business", body = Message),
+        (status = 429, description = "Too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
-pub async fn create(State(state): State<AppState>, admin: Admin, Json(new): Json<NewUser>) -> Reply<Created> {
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    _: PasswordWork,
+    Json(new): Json<NewUser>,
+) -> Reply<Created> {
     let business_id = match admin.scope() {
         Scope::Business(own) => Some(own),
         Scope::Everything => new.business_id,
@@ -279,18 +315,22 @@ pub async fn create(State(state): State<AppState>, admin: Admin, Json(new): Json
     let now = now();
     let mut tx = state.db.begin_write().await?;
     if let Some(business) = business_id {
-        let live: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM businesses WHERE id = $1 AND status IN (0, 1)")
-                .bind(business)
-                .fetch_one(&mut *tx)
-                .await?;
-        if live == 0 {
+        // Locked, so the business cannot be deleted before the new member is in it.
+        let live: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM businesses WHERE id = $1 AND status IN (0, 1){}",
+            state.db.lock(RowLock::Share)
+        )))
+        .bind(business)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if live.is_none() {
             return Err(ApiError::unprocessable(
                 "businessId",
                 "must be the id of a pending or approved business",
             ));
         }
     }
+    admin.0.confirm(&state.db, &mut tx).await?;
     let id = insert_user(&mut tx, &new, &hash, UserStatus::Approved, business_id, now).await?;
     let entry = Entry {
         action: "user.create",
@@ -314,23 +354,33 @@ struct Target {
     business_id: Option<i64>,
 }
 
-/// The user `id` if the scope holds it; 404 otherwise, so existence does not leak.
-async fn find_target(state: &AppState, scope: Scope, id: i64) -> ApiResult<Target> {
-    let target: Option<Target> = sqlx::query_as(
-        "SELECT id, user_name, status, is_system_admin, business_id FROM users WHERE id = $1 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    target
-        .filter(|t| scope.contains(t.business_id))
-        .ok_or_else(|| ApiError::NotFound(format!("id: no user {id}")))
+/// The user `id` if the scope holds it, locked until the transaction ends; 404 otherwise,
+/// so existence does not leak (and a user outside the scope is never locked).
+async fn find_target(db: &Db, conn: &mut AnyConnection, scope: Scope, id: i64) -> ApiResult<Target> {
+    let sql = format!(
+        "SELECT id, user_name, status, is_system_admin, business_id FROM users \
+         WHERE id = $1 AND deleted_at IS NULL AND {}{}",
+        scope.filter("business_id", "$2"),
+        db.lock(RowLock::Update)
+    );
+    let target: Option<Target> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .bind(scope.business())
+        .fetch_optional(&mut *conn)
+        .await?;
+    target.ok_or_else(|| ApiError::NotFound(format!("id: no user {id}")))
 }
 
-fn refuse_system_admin(target: &Target, what: &str) -> ApiResult<()> {
+/// Refusals no role overcomes: acting on oneself through the admin door (one's own
+/// password changes through `PUT /v1/user`, which needs the old one), or on the system
+/// administrator.
+fn refuse_self_and_system_admin(caller: &Caller, target: &Target, what: &str) -> ApiResult<()> {
+    if target.id == caller.id {
+        return Err(ApiError::Forbidden(format!("id: nobody may {what} itself")));
+    }
     if target.is_system_admin != 0 {
         return Err(ApiError::Forbidden(format!(
-            "id: the system administrator cannot be {what}"
+            "id: nobody may {what} the system administrator"
         )));
     }
     Ok(())
@@ -338,12 +388,13 @@ fn refuse_system_admin(target: &Target, what: &str) -> ApiResult<()> {
 
 /// Audit a user: set `status` 0-3. Statuses 2 and 3 end the user's tokens at once.
 #[utoipa::path(put, path = "/admin/user/{id}", tag = "users", security(("token" = [])), request_body = UserAudit,
-    params(("id" = i64, Path, description = "The user's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Status set", body = Message),
         (status = 401, description = "No valid token", body = Message),
-        (status = 403, description = "Not role 4, or the target is the system administrator", body = Message),
+        (status = 403, description = "Not role 4, or the target is the caller or the system administrator", body = Message),
         (status = 404, description = "No such user", body = Message),
+        (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "Bad id or status", body = Message),
     ))]
 pub async fn audit(
@@ -352,11 +403,12 @@ pub async fn audit(
     Id(id): Id,
     Json(audit): Json<UserAudit>,
 ) -> Reply {
-    let target = find_target(&state, Scope::Everything, id).await?;
-    refuse_system_admin(&target, "audited")?;
     let ends_tokens = matches!(audit.status, UserStatus::NotApproved | UserStatus::Forbidden);
     let now = now();
     let mut tx = state.db.begin_write().await?;
+    admin.confirm(&state.db, &mut tx).await?;
+    let target = find_target(&state.db, &mut tx, Scope::Everything, id).await?;
+    refuse_self_and_system_admin(&admin, &target, "audit")?;
     sqlx::query(
         "UPDATE users SET status = $1, token_version = token_version + $2, update_time = $3 WHERE id = $4",
     )
@@ -382,40 +434,43 @@ pub async fn audit(
     ok(Envelope::success())
 }
 
-/// Reset a user's password; the user's tokens end.
+/// Reset another user's password; the user's tokens end.
 #[utoipa::path(put, path = "/admin/user/{id}/password", tag = "users", security(("token" = [])),
-    request_body = PasswordReset, params(("id" = i64, Path, description = "The user's id")),
+    request_body = PasswordReset, params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Password set", body = Message),
         (status = 401, description = "No valid token", body = Message),
-        (status = 403, description = "Not role 3 or 4", body = Message),
+        (status = 403, description = "Not role 3 or 4, or the target is the caller or the system administrator", body = Message),
         (status = 404, description = "No such user in the caller's scope", body = Message),
+        (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "Bad id, or the password breaks the rule", body = Message),
+        (status = 429, description = "Too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
 pub async fn reset_password(
     State(state): State<AppState>,
     admin: Admin,
+    _: PasswordWork,
     Id(id): Id,
     Json(reset): Json<PasswordReset>,
 ) -> Reply {
-    let target = find_target(&state, admin.scope(), id).await?;
+    // Refused before any hashing, and checked again when writing.
+    let mut conn = state.db.pool.acquire().await?;
+    let target = find_target(&state.db, &mut conn, admin.scope(), id).await?;
+    drop(conn);
+    refuse_self_and_system_admin(&admin.0, &target, "reset the password of")?;
     let hash = state.passwords.hash(&reset.password).await?;
-    let actor = Actor::from(&admin.0);
-    set_password(
-        &state,
-        &hash,
-        target.id,
-        target.business_id,
-        actor,
-        "user.password_reset",
-    )
-    .await?;
+    let whose = Whose::Other {
+        scope: admin.scope(),
+        id,
+    };
+    set_password(&state, &admin.0, &hash, whose, "user.password_reset").await?;
     ok(Envelope::success())
 }
 
 /// Delete a user: the row stays for the audit log, the name and phone become free.
 #[utoipa::path(delete, path = "/admin/user/{id}", tag = "users", security(("token" = [])),
-    params(("id" = i64, Path, description = "The user's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Deleted", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -425,13 +480,13 @@ pub async fn reset_password(
         (status = 422, description = "Bad id", body = Message),
     ))]
 pub async fn delete(State(state): State<AppState>, admin: Admin, Id(id): Id) -> Reply {
-    let target = find_target(&state, admin.scope(), id).await?;
-    if target.id == admin.0.id {
-        return Err(ApiError::Forbidden("id: nobody may delete itself".into()));
-    }
-    refuse_system_admin(&target, "deleted")?;
     let now = now();
     let mut tx = state.db.begin_write().await?;
+    admin.0.confirm(&state.db, &mut tx).await?;
+    // The target's row is locked first, so a business it starts meanwhile is seen below
+    // (or waits for this transaction and then finds the user gone).
+    let target = find_target(&state.db, &mut tx, admin.scope(), id).await?;
+    refuse_self_and_system_admin(&admin.0, &target, "delete")?;
     let owned: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM businesses WHERE user_id = $1 AND status IN (0, 1)")
             .bind(id)

@@ -10,12 +10,14 @@
 //! replicas share the database with other writers, so there every request reads it.
 
 use crate::auth::token::Claims;
+use crate::db::{Db, RowLock};
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::model::{BusinessStatus, Role, UserStatus};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use sqlx::{AnyConnection, AssertSqlSafe};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -111,6 +113,46 @@ impl FromRequestParts<AppState> for Caller {
             role,
             claims,
         })
+    }
+}
+
+impl Caller {
+    /// Re-reads, inside the write transaction `conn` and locking the rows, what this
+    /// caller's role rests on (SPEC.md section 8: checks hold at write time): the user not
+    /// deleted, its tokens not ended, its status and business as the request found them.
+    /// Locks its business (shared) before its own row, the order every writer keeps.
+    pub async fn confirm(&self, db: &Db, conn: &mut AnyConnection) -> Result<(), ApiError> {
+        let business_status = match self.business_id {
+            Some(business) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+                "SELECT status FROM businesses WHERE id = $1{}",
+                db.lock(RowLock::Share)
+            )))
+            .bind(business)
+            .fetch_optional(&mut *conn)
+            .await?
+            .and_then(BusinessStatus::from_code),
+            None => None,
+        };
+        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT status, token_version, business_id FROM users WHERE id = $1 AND deleted_at IS NULL{}",
+            db.lock(RowLock::Update)
+        )))
+        .bind(self.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (status, version, business_id) =
+            row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+        if version != self.claims.ver {
+            return Err(unauthorized("the token has been revoked"));
+        }
+        let status = UserStatus::from_code(status).ok_or_else(|| ApiError::internal("bad user status"))?;
+        if status != self.status || business_id != self.business_id || business_status != self.business_status
+        {
+            return Err(ApiError::Forbidden(
+                "role: the caller's status or business changed while this request ran".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

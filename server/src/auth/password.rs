@@ -4,6 +4,10 @@
 //! and each of those threads allocates the 19 MiB a hash needs once, at its first hash,
 //! and keeps it. glibc does not reuse a freed 19 MiB block of this alignment: allocating
 //! per hash, as the crate does, grew the heap by 19 MiB a login (600 MB after a flood).
+//!
+//! Work is admitted, not queued forever (SPEC.md section 8): the queue holds at most
+//! `queue` jobs (beyond it the answer is 503 with `Retry-After`), and a job whose request
+//! was abandoned meanwhile (its client hung up, so axum dropped the handler) is skipped.
 
 use crate::error::ApiError;
 use app::rules::Password;
@@ -17,7 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct Passwords {
     jobs: flume::Sender<Job>,
-    verifications: AtomicU64,
+    verifications: Arc<AtomicU64>,
+    skipped: Arc<AtomicU64>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -29,10 +34,10 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$IqtaQn2H1evtXbYU+9YQHQ$JSWL33uh9myLcWvTqF5mGkLCJ2OKsQGc6rOO9t6q928";
 
 impl Passwords {
-    /// `parallel` hashing threads (one per core is the sensible number). They end when
-    /// the `Passwords` does.
-    pub fn new(parallel: usize) -> Arc<Self> {
-        let (jobs, queue) = flume::unbounded::<Job>();
+    /// `parallel` hashing threads (one per core is the sensible number) and room for
+    /// `queue` waiting jobs. The threads end when the `Passwords` does.
+    pub fn new(parallel: usize, queue: usize) -> Arc<Self> {
+        let (jobs, queue) = flume::bounded::<Job>(queue.max(1));
         for i in 0..parallel.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -49,18 +54,30 @@ impl Passwords {
         }
         Arc::new(Self {
             jobs,
-            verifications: AtomicU64::new(0),
+            verifications: Arc::default(),
+            skipped: Arc::default(),
         })
     }
 
-    /// Runs `work` on a hashing thread, once one is free.
+    /// Runs `work` on a hashing thread, once one is free; 503 when the queue is full. If
+    /// the caller stops waiting before a thread takes the job, the job is skipped.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                let _ = reply.send(work());
-            }))
-            .map_err(|_| ApiError::internal("the hashing threads have stopped"))?;
+        let skipped = self.skipped.clone();
+        let job: Job = Box::new(move || {
+            if reply.is_closed() {
+                skipped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            let _ = reply.send(work());
+        });
+        self.jobs.try_send(job).map_err(|err| match err {
+            flume::TrySendError::Full(_) => ApiError::Unavailable {
+                message: "password: the server is busy checking passwords; try again shortly".into(),
+                retry_after: Some(1),
+            },
+            flume::TrySendError::Disconnected(_) => ApiError::internal("the hashing threads have stopped"),
+        })?;
         answer
             .await
             .map_err(|_| ApiError::internal("a hashing job failed"))
@@ -87,9 +104,10 @@ impl Passwords {
         let found = hash.is_some();
         let hash = hash.unwrap_or(DUMMY_HASH).to_owned();
         let password = password.to_owned();
-        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let verifications = self.verifications.clone();
         let matches = self
             .run(move || {
+                verifications.fetch_add(1, Ordering::Relaxed);
                 let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::internal(e.to_string()))?;
                 Ok::<_, ApiError>(ReusedMemory.verify_password(password.as_bytes(), &parsed).is_ok())
             })
@@ -100,6 +118,11 @@ impl Passwords {
     /// How many verifications ran since start: lets tests see the dummy one happen.
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// How many jobs were skipped because nobody waited for them any more.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
     }
 }
 
@@ -231,7 +254,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only_and_unknown_users_cost_one_verification() {
-        let passwords = Passwords::new(2);
+        let passwords = Passwords::new(2, 8);
         let password = Password::parse("Abcdefg1").unwrap();
         let hash = passwords.hash(&password).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
@@ -239,5 +262,39 @@ mod tests {
         assert!(!passwords.verify("Abcdefg2", Some(&hash)).await.unwrap());
         assert!(!passwords.verify("Abcdefg1", None).await.unwrap());
         assert_eq!(passwords.verifications(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_503_and_abandoned_jobs_are_skipped() {
+        let passwords = Passwords::new(1, 2);
+        // Hold the one thread until released, then fill the queue.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.run(move || held.recv().ok()).await }
+        });
+        while passwords.jobs.len() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let abandoned: Vec<_> = (0..2)
+            .map(|_| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.verify("Abcdefg1", None).await })
+            })
+            .collect();
+        while passwords.jobs.len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        let err = passwords.verify("Abcdefg1", None).await.unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        for task in abandoned {
+            task.abort();
+            let _ = task.await;
+        }
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // The queue is empty again and the two abandoned jobs never hashed.
+        assert!(!passwords.verify("Abcdefg1", None).await.unwrap());
+        assert_eq!((passwords.skipped(), passwords.verifications()), (2, 1));
     }
 }

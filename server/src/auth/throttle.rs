@@ -1,21 +1,40 @@
-//! Login throttling of SPEC.md section 5: after 5 failed logins for one user name within
-//! 15 minutes, further attempts get 429 until the window passes. The failures live in
-//! the database, so every replica counts the same ones.
+//! Login throttling (SPEC.md sections 5 and 8): at most 5 wrong guesses for one user name
+//! are ever checked within 15 minutes, however many requests race.
+//!
+//! The count is exact because an attempt is *admitted* before its password is checked:
+//! in one write transaction, holding a lock on the name, the attempts of the window are
+//! counted and, if fewer than 5, this one is written down. A wrong guess leaves its row as
+//! the failure; a right one clears the name; work that never got checked gives its row
+//! back. The rows live in the database, so every replica counts the same ones.
 
 use crate::db::Db;
 use crate::error::ApiError;
+use app::rules::UserName;
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 
-/// The throttle's key: names are unique case-insensitively, so is their throttle.
-pub fn key(user: &str) -> String {
-    user.trim().to_lowercase()
+/// The throttle's key: names are unique case-insensitively, so is their throttle. `None`
+/// for a name that breaks the user-name rule: it matches nobody and is never stored.
+pub fn key(user: &str) -> Option<String> {
+    UserName::parse(user)
+        .ok()
+        .map(|name| name.as_str().to_lowercase())
 }
 
-/// 429 with the seconds until the oldest of the last `MAX_FAILURES` failures leaves the
-/// window, if there are that many within it.
-pub async fn check(db: &Db, key: &str, now: i64) -> Result<(), ApiError> {
+/// One admitted attempt for a name: its row counts as a failure until `passed` or
+/// `unchecked` says otherwise.
+#[must_use = "an attempt counts as a failure unless it passes or is given back"]
+pub struct Attempt {
+    id: i64,
+    key: String,
+}
+
+/// Admits one attempt for `key`, or answers 429 with the seconds until the oldest of the
+/// last `MAX_FAILURES` attempts leaves the window.
+pub async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
+    let mut tx = db.begin_side_write().await?;
+    db.lock_name(&mut tx, key).await?;
     let fifth_newest: Option<i64> = sqlx::query_scalar(
         "SELECT failed_at FROM login_failures WHERE user_key = $1 AND failed_at > $2 \
          ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
@@ -23,36 +42,71 @@ pub async fn check(db: &Db, key: &str, now: i64) -> Result<(), ApiError> {
     .bind(key)
     .bind(now - WINDOW_SECONDS)
     .bind(MAX_FAILURES - 1)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    match fifth_newest {
-        Some(at) => Err(ApiError::TooManyRequests {
-            retry_after: (at + WINDOW_SECONDS - now).max(1) as u64,
-        }),
-        None => Ok(()),
+    if let Some(at) = fifth_newest {
+        let retry_after = (at + WINDOW_SECONDS - now).max(1) as u64;
+        return Err(ApiError::TooManyRequests {
+            message: format!("user: too many failed logins; try again in {retry_after} seconds"),
+            retry_after,
+        });
+    }
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO login_failures (user_key, failed_at) VALUES ($1, $2) RETURNING id")
+            .bind(key)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(Attempt {
+        id,
+        key: key.to_owned(),
+    })
+}
+
+impl Attempt {
+    /// The password was right: the name starts afresh.
+    pub async fn passed(self, db: &Db) -> Result<(), ApiError> {
+        sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
+            .bind(&self.key)
+            .execute(&db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The password was never checked (the server was busy, or failed): this attempt
+    /// does not count.
+    pub async fn unchecked(self, db: &Db) -> Result<(), ApiError> {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(self.id)
+            .execute(&db.pool)
+            .await?;
+        Ok(())
     }
 }
 
-pub async fn record_failure(db: &Db, key: &str, now: i64) -> Result<(), ApiError> {
-    // Failures older than the window count for nobody: drop this name's old ones here.
-    sqlx::query("DELETE FROM login_failures WHERE user_key = $1 AND failed_at <= $2")
-        .bind(key)
-        .bind(now - WINDOW_SECONDS)
-        .execute(&db.pool)
-        .await?;
-    sqlx::query("INSERT INTO login_failures (user_key, failed_at) VALUES ($1, $2)")
-        .bind(key)
-        .bind(now)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// Checks a password under the throttle of `key`: admits the attempt, runs `check`, and
+/// settles the attempt by its outcome. `Ok(false)` is a wrong password, counted.
+pub async fn guarded_check<F>(db: &Db, key: &str, now: i64, check: F) -> Result<bool, ApiError>
+where
+    F: Future<Output = Result<bool, ApiError>>,
+{
+    let attempt = admit(db, key, now).await?;
+    match check.await {
+        Ok(true) => attempt.passed(db).await.map(|()| true),
+        Ok(false) => Ok(false),
+        Err(err) => {
+            attempt.unchecked(db).await?;
+            Err(err)
+        }
+    }
 }
 
-/// A successful login starts the count afresh.
-pub async fn clear(db: &Db, key: &str) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
-        .bind(key)
+/// Throttle rows that left the window count for nobody (the housekeeping task).
+pub async fn purge(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1")
+        .bind(now - WINDOW_SECONDS)
         .execute(&db.pool)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected())
 }

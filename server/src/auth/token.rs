@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 pub const ISSUER: &str = "ote-portal";
 pub const AUDIENCE: &str = "ote-portal";
 pub const LIFETIME_SECONDS: i64 = 3600;
-const LEEWAY_SECONDS: u64 = 5;
+/// How long past `exp` a token is still accepted (clocks of replicas differ a little).
+pub const LEEWAY_SECONDS: u64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

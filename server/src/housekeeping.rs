@@ -1,0 +1,36 @@
+//! What anonymous input leaves behind is purged on a timer (SPEC.md section 8: nothing
+//! grows without bound): throttle rows out of their window, revocations of tokens that
+//! have expired (after the leeway tokens are still accepted in), idle rate-limit buckets.
+
+use crate::api::now;
+use crate::auth::{throttle, token};
+use crate::state::AppState;
+use std::time::Duration;
+
+/// Runs until the task is dropped, every `OTE_SWEEP_SECONDS`.
+pub async fn run(state: AppState) {
+    let every = Duration::from_secs(state.config.limits.sweep_seconds);
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(err) = sweep(&state).await {
+            tracing::warn!(error = %err, "housekeeping: could not purge expired rows");
+        }
+        state.limits.forget_idle();
+    }
+}
+
+pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
+    let now = now();
+    let failures = throttle::purge(&state.db, now).await?;
+    let revocations = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+        .bind(now - token::LEEWAY_SECONDS as i64)
+        .execute(&state.db.pool)
+        .await?
+        .rows_affected();
+    if failures + revocations > 0 {
+        tracing::debug!(failures, revocations, "housekeeping: purged expired rows");
+    }
+    Ok(())
+}
