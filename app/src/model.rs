@@ -73,7 +73,7 @@ impl Envelope<()> {
 }
 
 /// User `status`: 0 pending, 1 approved, 2 not approved, 3 forbidden.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr, Deserialize_repr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[repr(u8)]
 pub enum UserStatus {
@@ -121,13 +121,89 @@ from_code!(
 );
 
 /// The verdict of a business audit: only approve (1) or disapprove (2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize_repr, Deserialize_repr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize_repr)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[repr(u8)]
 pub enum BusinessVerdict {
     Approve = 1,
     Disapprove = 2,
 }
+
+impl BusinessVerdict {
+    pub fn from_code(code: i64) -> Option<Self> {
+        [Self::Approve, Self::Disapprove]
+            .into_iter()
+            .find(|v| *v as i64 == code)
+    }
+}
+
+/// Reads a JSON number that is a whole number, written `1` or `1.0` alike: JSON Schema
+/// (and so the OpenAPI document) calls both integers.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Whole;
+    impl serde::de::Visitor<'_> for Whole {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("must be a whole number of at most 19 digits"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // 2^63 is exact as a float; anything from it upwards does not fit.
+            if v.fract() == 0.0 && v >= -(2f64.powi(63)) && v < 2f64.powi(63) {
+                Ok(v as i64)
+            } else {
+                Err(E::custom("must be a whole number"))
+            }
+        }
+    }
+    deserializer.deserialize_any(Whole)
+}
+
+/// A whole number as query or path text: `7`, or `7.0` (JSON Schema's integers include
+/// it, so clients that read the OpenAPI document may send it). The digits before any
+/// point of zeros, or `None` when it is not such a number.
+pub fn whole_text(raw: &str) -> Option<&str> {
+    let raw = raw.trim();
+    let digits = match raw.split_once('.') {
+        Some((digits, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => digits,
+        Some(_) => return None,
+        None => raw,
+    };
+    let unsigned = digits.strip_prefix(['-', '+']).unwrap_or(digits);
+    (!unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// An optional id in a body: a positive whole number.
+pub fn optional_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "whole_number")] i64);
+    match Option::<Wrapped>::deserialize(deserializer)? {
+        Some(Wrapped(id)) if id < 1 => Err(serde::de::Error::custom("must be a positive whole number")),
+        other => Ok(other.map(|Wrapped(id)| id)),
+    }
+}
+
+/// Deserialises a status-like enum from its code, as a whole number.
+macro_rules! deserialize_code {
+    ($($name:ident: $rule:expr),*) => {$(
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let code = whole_number(deserializer)?;
+                Self::from_code(code).ok_or_else(|| serde::de::Error::custom($rule))
+            }
+        }
+    )*};
+}
+
+deserialize_code!(
+    UserStatus: "must be 0, 1, 2 or 3",
+    BusinessVerdict: "must be 1 (approve) or 2 (disapprove)"
+);
 
 impl From<BusinessVerdict> for BusinessStatus {
     fn from(verdict: BusinessVerdict) -> Self {
@@ -206,7 +282,12 @@ pub struct NewUser {
     pub phone: Phone,
     pub real_name: RealName,
     pub is_admin: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_id"
+    )]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub business_id: Option<i64>,
 }
 
@@ -345,10 +426,9 @@ macro_rules! bounded_number {
         impl TryFrom<String> for $name {
             type Error = crate::rules::RuleError;
             fn try_from(raw: String) -> Result<Self, Self::Error> {
-                let value = raw
-                    .trim()
-                    .parse()
-                    .map_err(|_| crate::rules::RuleError(Self::RULE))?;
+                let value = whole_text(&raw)
+                    .and_then(|digits| digits.parse().ok())
+                    .ok_or(crate::rules::RuleError(Self::RULE))?;
                 Self::new(value)
             }
         }
@@ -410,9 +490,8 @@ impl StatusFilter {
 impl TryFrom<String> for StatusFilter {
     type Error = crate::rules::RuleError;
     fn try_from(raw: String) -> Result<Self, Self::Error> {
-        raw.trim()
-            .parse()
-            .ok()
+        whole_text(&raw)
+            .and_then(|digits| digits.parse().ok())
             .and_then(UserStatus::from_code)
             .map(StatusFilter)
             .ok_or(crate::rules::RuleError(Self::RULE))
@@ -500,6 +579,21 @@ pub struct PageQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_may_carry_a_point_of_zeros() {
+        assert_eq!(whole_text("7"), Some("7"));
+        assert_eq!(whole_text(" 7.00 "), Some("7"));
+        assert_eq!(whole_text("-3.0"), Some("-3"));
+        for bad in ["7.5", "7.", ".0", "", "x", "1e3", "0x10", "7.0.0"] {
+            assert_eq!(whole_text(bad), None, "{bad:?}");
+        }
+        assert_eq!(Page::try_from("2.0".to_owned()), Ok(Page(2)));
+        let status: UserStatus = serde_json::from_str("1.0").unwrap();
+        assert_eq!(status, UserStatus::Approved);
+        assert!(serde_json::from_str::<UserStatus>("1.5").is_err());
+        assert!(serde_json::from_str::<UserStatus>("4").is_err());
+    }
 
     #[test]
     fn roles_derive_from_status_membership_and_admin_flag() {

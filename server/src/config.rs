@@ -256,7 +256,7 @@ mod tests {
             err.contains("OTE_TRUSTED_PROXIES") && err.contains("'proxy'"),
             "{err}"
         );
-        let err = load(&["--rate-password-per-minute", "-1"]).unwrap_err();
+        let err = load(&["--rate-password-per-minute=-1"]).unwrap_err();
         assert!(err.contains("OTE_RATE_PASSWORD_PER_MINUTE"), "{err}");
     }
 

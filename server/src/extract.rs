@@ -88,8 +88,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::unprocessable("id", "must be a positive integer"))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Id(id)),
+        match app::model::whole_text(&raw).map(str::parse::<i64>) {
+            Some(Ok(id)) if id > 0 => Ok(Id(id)),
             _ => Err(ApiError::unprocessable("id", "must be a positive integer")),
         }
     }

@@ -51,6 +51,8 @@ impl Replica {
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("OTE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            // Every request comes from 127.0.0.1 here; the per-address limit has tests of its own.
+            .env("OTE_RATE_PASSWORD_PER_MINUTE", "0")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -153,6 +155,41 @@ async fn failed_logins_on_both_replicas_count_toward_one_throttle() {
     for replica in [&a, &b] {
         let (status, body) = login(replica, "admin", ADMIN_PASSWORD).await;
         assert_eq!(status, 429, "{body}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn of_50_or_200_simultaneous_guesses_spread_over_both_replicas_at_most_5_are_checked() {
+    let database = fresh_database().await;
+    let (a, b) = (Replica::start(&database), Replica::start(&database));
+    let client = reqwest::Client::new();
+    for (n, name) in [(50, "admin"), (200, "nobody-at-all")] {
+        let guesses = (0..n).map(|i| {
+            let base = if i % 2 == 0 { &a.url } else { &b.url };
+            let request = client
+                .post(format!("{base}/v1/authorization"))
+                .json(&json!({"user": name, "password": format!("Wrong{i}pass")}));
+            async move {
+                request
+                    .send()
+                    .await
+                    .expect("the replica answers")
+                    .status()
+                    .as_u16()
+            }
+        });
+        let statuses = futures::future::join_all(guesses).await;
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert!(
+            checked <= 5,
+            "{checked} of {n} guesses were checked: {statuses:?}"
+        );
+        assert_eq!(checked + refused, n, "{statuses:?}");
+    }
+    for replica in [&a, &b] {
+        assert_eq!(login(replica, "admin", ADMIN_PASSWORD).await.0, 429);
     }
 }
 

@@ -102,7 +102,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .paths
         .paths
         .into_iter()
-        .map(|(path, item)| (format!("/v1{path}"), item))
+        .map(|(path, mut item)| {
+            for operation in operations(&mut item) {
+                qualify_operation_id(operation);
+            }
+            (format!("/v1{path}"), item)
+        })
         .collect();
     doc.paths
         .paths
@@ -116,6 +121,29 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(wrong_method);
     (router, doc)
+}
+
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// utoipa names an operation after its handler (`list`, `create`, ...), which several
+/// modules share; OpenAPI wants each id once, so it is qualified by the tag: `users_list`.
+fn qualify_operation_id(operation: &mut utoipa::openapi::path::Operation) {
+    let tag = operation.tags.as_ref().and_then(|tags| tags.first()).cloned();
+    if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+        *id = format!("{tag}_{id}");
+    }
 }
 
 async fn serve_json(json: String) -> impl axum::response::IntoResponse {

@@ -295,9 +295,10 @@ pub async fn list(
         (status = 200, description = "Created; `data.id` is the new user's id", body = Envelope<Created>),
         (status = 401, description = "No valid token", body = Message),
         (status = 403, description = "Not role 3 or 4", body = Message),
-        (status = 409, description = "Name or phone taken", body = Message),
+        (status = 404, description = "`businessId` names no business", body = Message),
+        (status = 409, description = "Name or phone taken, or the business of `businessId` is neither pending nor approved", body = Message),
         (status = 413, description = "Body over 64 KiB", body = Message),
-        (status = 422, description = "A field breaks its rule, or `businessId` names no live business", body = Message),
+        (status = 422, description = "A field breaks its rule", body = Message),
         (status = 429, description = "Too many password attempts from this address; see `Retry-After`", body = Message),
         (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
@@ -316,18 +317,21 @@ pub async fn create(
     let mut tx = state.db.begin_write().await?;
     if let Some(business) = business_id {
         // Locked, so the business cannot be deleted before the new member is in it.
-        let live: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM businesses WHERE id = $1 AND status IN (0, 1){}",
+        let status: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT status FROM businesses WHERE id = $1{}",
             state.db.lock(RowLock::Share)
         )))
         .bind(business)
         .fetch_optional(&mut *tx)
         .await?;
-        if live.is_none() {
-            return Err(ApiError::unprocessable(
-                "businessId",
-                "must be the id of a pending or approved business",
-            ));
+        match status.and_then(BusinessStatus::from_code) {
+            None => return Err(ApiError::NotFound(format!("businessId: no business {business}"))),
+            Some(BusinessStatus::Pending | BusinessStatus::Approved) => {}
+            Some(_) => {
+                return Err(ApiError::Conflict(format!(
+                    "businessId: business {business} is neither pending nor approved"
+                )));
+            }
         }
     }
     admin.0.confirm(&state.db, &mut tx).await?;

@@ -269,11 +269,18 @@ mod tests {
         let passwords = Passwords::new(1, 2);
         // Hold the one thread until released, then fill the queue.
         let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, taken) = std::sync::mpsc::channel::<()>();
         let busy = tokio::spawn({
             let passwords = passwords.clone();
-            async move { passwords.run(move || held.recv().ok()).await }
+            async move {
+                let work = move || {
+                    started.send(()).unwrap();
+                    held.recv().ok()
+                };
+                passwords.run(work).await
+            }
         });
-        while passwords.jobs.len() > 0 {
+        while taken.try_recv().is_err() {
             tokio::task::yield_now().await;
         }
         let abandoned: Vec<_> = (0..2)

@@ -373,7 +373,18 @@ async fn an_admin_names_only_a_live_business_for_a_new_user() {
     let reply = portal
         .post("/v1/admin/user", Some(&admin), body)
         .await
-        .expect(422);
+        .expect(404);
+    assert!(reply.message().starts_with("businessId: "), "{}", reply.message());
+    let (_, gone, _) = portal.business_admin("leaver", "gone").await;
+    portal
+        .delete(&format!("/v1/admin/business/{gone}"), Some(&admin))
+        .await
+        .expect(200);
+    let body = with(registration(), "businessId", json!(gone));
+    let reply = portal
+        .post("/v1/admin/user", Some(&admin), body)
+        .await
+        .expect(409);
     assert!(reply.message().starts_with("businessId: "), "{}", reply.message());
     let (_, business_id, _) = portal.business_admin("boss", "placed").await;
     let body = with(

@@ -1,0 +1,183 @@
+"""Schemathesis hooks for the OTE Portal API (run by `./x test`, see README "Testing").
+
+Before the run, a small world is made through the API itself: pending and approved users,
+a business admin with an approved business and a member, a pending business. The fuzzer
+then acts as the system administrator (a token it renews whenever a fuzzed request ended
+it: logout and refresh are operations too) and, half of the time, aims `{id}` at those
+real rows, so that every operation is reached past its 404.
+"""
+
+import itertools
+import json
+import os
+import random
+import time
+import urllib.error
+import urllib.request
+
+import schemathesis
+
+BASE = os.environ["PORTAL_URL"]
+ADMIN = os.environ["FUZZ_ADMIN_USER"]
+ADMIN_PASSWORD = os.environ["FUZZ_ADMIN_PASSWORD"]
+PASSWORD = "Fuzz1world"
+# Hypothesis seeds `random` for each test case, so names and phones come from a counter.
+SERIAL = itertools.count(time.time_ns() % 10**9)
+
+
+def call(method, path, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", token)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def login(user, password):
+    status, body = call("POST", "/v1/authorization", {"user": user, "password": password})
+    if status != 200:
+        raise RuntimeError(f"login of {user} failed: {status} {body}")
+    return body["token"]
+
+
+def user_body(name, is_admin):
+    return {"user": name, "password": PASSWORD, "phone": f"+99{next(SERIAL):010}",
+            "realName": name.title(), "isAdmin": is_admin}
+
+
+def seed():
+    """Real rows for the `{id}`s; returns (user ids, business ids)."""
+    root = SystemAdministrator.root()
+    users, businesses = [], []
+    for name, is_admin in [("fz-pending", False), ("fz-general", True), ("fz-boss", True), ("fz-asker", True)]:
+        status, body = call("POST", "/v1/user", user_body(name, is_admin))
+        assert status == 200, body
+        users.append(body["data"]["id"])
+    for id in users[1:]:
+        assert call("PUT", f"/v1/admin/user/{id}", {"status": 1}, root)[0] == 200
+    for name, approve in [("fz-boss", True), ("fz-asker", False)]:
+        token = login(name, PASSWORD)
+        status, body = call("POST", "/v1/business", {"name": name + "-shop", "introduce": "seeded",
+                                                     "objective": "fuzzing", "scale": "1"}, token)
+        assert status == 200, body
+        businesses.append(body["data"]["id"])
+        if approve:
+            assert call("PUT", f"/v1/admin/business/{businesses[-1]}", {"status": 1, "comment": "ok"}, root)[0] == 200
+            status, body = call("POST", "/v1/admin/user", user_body("fz-member", False), login(name, PASSWORD))
+            assert status == 200, body
+            users.append(body["data"]["id"])
+    return users, businesses
+
+
+
+def fresh_user(prefix, is_admin):
+    """A new approved user, logged in: (name, token)."""
+    name = f"{prefix}{next(SERIAL)}"
+    status, body = call("POST", "/v1/user", user_body(name, is_admin))
+    assert status == 200, body
+    root = SystemAdministrator.root()
+    assert call("PUT", f"/v1/admin/user/{body['data']['id']}", {"status": 1}, root)[0] == 200
+    return name, login(name, PASSWORD)
+
+
+@schemathesis.auth(refresh_interval=None)
+class SystemAdministrator:
+    """Who the fuzzer is. Mostly the system administrator, with a token renewed whenever
+    a fuzzed request ended it (logout and refresh are operations too). Two operations
+    need someone else, a new user for each case (the fuzzer, as the system administrator,
+    may reset or forbid any user it finds): `PUT /v1/user`, whose wrong old passwords
+    count toward the caller's login throttle (5 would lock the fuzzer out), and
+    `POST /v1/business`, which only an approved admin without a business may call."""
+
+    token = None
+    others = {}
+
+    @classmethod
+    def root(cls):
+        if cls.token is None or call("GET", "/v1/authorization", token=cls.token)[0] != 200:
+            cls.token = login(ADMIN, ADMIN_PASSWORD)
+        return cls.token
+
+    def get(self, case, ctx):
+        operation = (case.operation.method.upper(), case.operation.path)
+        if operation == ("PUT", "/v1/user"):
+            return self.other(operation, "fz-changer", is_admin=False, uses=1)
+        if operation == ("POST", "/v1/authorization"):
+            return None
+        if operation == ("POST", "/v1/business"):
+            return self.other(operation, "fz-founder", is_admin=True, uses=1)
+        return self.root()
+
+    def other(self, operation, prefix, is_admin, uses):
+        token, left = self.others.get(operation, (None, 0))
+        if left == 0 or call("GET", "/v1/authorization", token=token)[0] != 200:
+            token, left = fresh_user(prefix, is_admin)[1], uses
+        self.others[operation] = (token, left - 1)
+        return token
+
+    def set(self, case, data, ctx):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = data
+
+
+def state_valid_body(operation, body):
+    """Now and then a body that passes the checks of the server's state too: real
+    credentials for a login, the real old password for a change, a real business for a
+    new user. Otherwise those operations would answer only 401, 422 and 404."""
+    if not isinstance(body, dict) or random.random() < 0.3:
+        return body
+    if operation == ("POST", "/v1/authorization"):
+        return {"user": Credentials.current(), "password": PASSWORD}
+    if operation == ("PUT", "/v1/user"):
+        return dict(body, oldPassword=PASSWORD)
+    if operation == ("POST", "/v1/admin/user"):
+        return dict(body, businessId=random.choice(BUSINESSES))
+    return body
+
+
+class Credentials:
+    """A user to log in as, made anew every few logins (the fuzzer, acting as the system
+    administrator, may meanwhile forbid it or reset its password)."""
+
+    name, left = None, 0
+
+    @classmethod
+    def current(cls):
+        if cls.left == 0:
+            cls.name, cls.left = fresh_user("fz-signin", is_admin=False)[0], 5
+        cls.left -= 1
+        return cls.name
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    """Positive cases only (negative ones must stay invalid): bodies valid for the
+    server's state too (`state_valid_body`), and a real id where a stateful link carried
+    a null one (a user's `businessId` of no business comes out as the text "None")."""
+    mode = case.meta.generation.mode if case.meta else None
+    if mode is None or not mode.is_positive:
+        return case
+    operation = (case.operation.method.upper(), case.operation.path)
+    case.body = state_valid_body(operation, case.body)
+    params = case.path_parameters or {}
+    if str(params.get("id")) == "None":
+        params["id"] = random.choice(BUSINESSES if "business" in case.operation.path else USERS)
+    return case
+
+
+@schemathesis.hook
+def map_path_parameters(ctx, path_parameters):
+    """Half of the generated ids become ids of real rows of the right kind."""
+    if path_parameters and "id" in path_parameters and random.random() < 0.5:
+        path = ctx.operation.path
+        pool = BUSINESSES if "business" in path else USERS
+        path_parameters["id"] = random.choice(pool)
+    return path_parameters
+
+
+USERS, BUSINESSES = seed()
