@@ -23,3 +23,22 @@ test('the login page renders on the server and becomes interactive after hydrati
 
   expect(errors).toEqual([]);
 });
+
+test('the Content-Security-Policy lets the hydration script run and stops an injected one', async ({ page }) => {
+  const response = await page.goto('/login');
+  const policy = response!.headers()['content-security-policy'];
+  expect(policy).toContain("frame-ancestors 'none'");
+  const nonce = /'nonce-([^']+)'/.exec(policy)![1];
+  await expect(page.locator('[data-hydrated="true"]')).toBeVisible();
+  // The page hydrated, so its nonced script ran. A script without that nonce does not.
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.injected = true;';
+    document.body.appendChild(script);
+    return (window as unknown as { injected?: boolean }).injected === true;
+  });
+  expect(ran).toBe(false);
+  // Each response has its own nonce.
+  const again = await page.request.get('/login');
+  expect(again.headers()['content-security-policy']).not.toContain(nonce);
+});

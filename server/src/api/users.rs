@@ -141,7 +141,8 @@ pub async fn change_password(
         .bind(caller.id)
         .fetch_one(&state.db.pool)
         .await?;
-    let key = caller.name.to_lowercase();
+    let key =
+        throttle::key(&caller.name).ok_or_else(|| ApiError::internal("a stored name breaks the rule"))?;
     let verified = throttle::guarded_check(&state.db, &key, now(), async {
         state
             .passwords

@@ -25,14 +25,14 @@ pub fn key(user: &str) -> Option<String> {
 /// One admitted attempt for a name: its row counts as a failure until `passed` or
 /// `unchecked` says otherwise.
 #[must_use = "an attempt counts as a failure unless it passes or is given back"]
-pub struct Attempt {
+struct Attempt {
     id: i64,
     key: String,
 }
 
 /// Admits one attempt for `key`, or answers 429 with the seconds until the oldest of the
 /// last `MAX_FAILURES` attempts leaves the window.
-pub async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
+async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
     let mut tx = db.begin_side_write().await?;
     db.lock_name(&mut tx, key).await?;
     let fifth_newest: Option<i64> = sqlx::query_scalar(
@@ -66,7 +66,7 @@ pub async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
 
 impl Attempt {
     /// The password was right: the name starts afresh.
-    pub async fn passed(self, db: &Db) -> Result<(), ApiError> {
+    async fn passed(self, db: &Db) -> Result<(), ApiError> {
         sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
             .bind(&self.key)
             .execute(&db.pool)
@@ -76,7 +76,7 @@ impl Attempt {
 
     /// The password was never checked (the server was busy, or failed): this attempt
     /// does not count.
-    pub async fn unchecked(self, db: &Db) -> Result<(), ApiError> {
+    async fn unchecked(self, db: &Db) -> Result<(), ApiError> {
         sqlx::query("DELETE FROM login_failures WHERE id = $1")
             .bind(self.id)
             .execute(&db.pool)

@@ -2,7 +2,7 @@
 //! requests abandoned halfway, the admin door used on oneself, races between writers,
 //! control characters in every field, and the headers every response must carry.
 
-use crate::common::{ADMIN, ADMIN_PASSWORD, PASSWORD, TestPortal, unique_phone};
+use crate::common::{ADMIN, ADMIN_PASSWORD, PASSWORD, TestPortal, alone, unique_phone};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -40,6 +40,7 @@ async fn simultaneous_guesses(urls: &[&str], user: &str, n: usize) -> Vec<u16> {
 
 #[tokio::test]
 async fn of_50_or_200_simultaneous_guesses_for_one_name_at_most_5_are_checked() {
+    let _alone = alone().await;
     let portal = TestPortal::start().await;
     for (n, name) in [(50, "target50"), (200, "target200")] {
         portal.approved(name, false).await;
@@ -150,6 +151,7 @@ async fn expired_throttle_rows_and_revocations_are_purged_after_the_leeway() {
 
 #[tokio::test]
 async fn a_real_login_completes_in_under_a_second_during_a_flood_of_abandoned_logins() {
+    let _alone = alone().await;
     // The default limit of password work per address, as deployed.
     let portal = TestPortal::start_with(&["--rate-password-per-minute=60"]).await;
     let url = portal.url.clone();
@@ -192,6 +194,7 @@ async fn a_real_login_completes_in_under_a_second_during_a_flood_of_abandoned_lo
 
 #[tokio::test]
 async fn password_work_nobody_waits_for_is_skipped_and_the_queue_is_bounded() {
+    let _alone = alone().await;
     // No per-address limit: as if the flood came from thousands of addresses.
     let portal = TestPortal::start_with(&["--password-queue=16"]).await;
     let client = client_from("127.0.0.2", Some(Duration::from_millis(300)));
@@ -231,6 +234,7 @@ async fn password_work_nobody_waits_for_is_skipped_and_the_queue_is_bounded() {
 
 #[tokio::test]
 async fn a_503_from_a_full_queue_says_when_to_retry_and_does_not_count_as_a_guess() {
+    let _alone = alone().await;
     let portal = TestPortal::start_with(&["--password-queue=1"]).await;
     portal.approved("patient", false).await;
     let statuses = simultaneous_guesses(&[&portal.url], "patient", 40).await;

@@ -54,6 +54,13 @@ impl Reply {
     }
 }
 
+/// Tests that load the machine on purpose (floods, hundreds of simultaneous requests) hold
+/// this while they run, so that their timings measure the portal, not each other.
+pub async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
+    static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    HEAVY.lock().await
+}
+
 static NEXT_PHONE: AtomicU64 = AtomicU64::new(10_000_000);
 
 /// A phone number no other test user has.
