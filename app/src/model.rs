@@ -1,9 +1,7 @@
 //! The wire types of the /v1 contract (SPEC.md sections 1-4): one definition each, used by
 //! the server's handlers, the browser UI and the tests. Field names are the seed's camelCase.
 
-use crate::rules::{
-    BusinessName, Comment, LongText, Password, Phone, RealName, Scale, Secret, Text, UserName,
-};
+use crate::rules::{BusinessName, Comment, LongText, Password, Phone, RealName, Scale, Text, UserName};
 use serde::{Deserialize, Serialize};
 use serde_repr::{Deserialize_repr, Serialize_repr};
 
@@ -72,8 +70,11 @@ impl Envelope<()> {
     }
 }
 
-/// User `status`: 0 pending, 1 approved, 2 not approved, 3 forbidden.
+/// User `status`: 0 pending, 1 approved, 2 not approved, 3 forbidden. (The server reads
+/// it with `deserialize_code!`; the browser, which only reads what the server wrote, with
+/// the smaller `Deserialize_repr`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize_repr)]
+#[cfg_attr(not(feature = "ssr"), derive(Deserialize_repr))]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[repr(u8)]
 pub enum UserStatus {
@@ -122,6 +123,7 @@ from_code!(
 
 /// The verdict of a business audit: only approve (1) or disapprove (2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize_repr)]
+#[cfg_attr(not(feature = "ssr"), derive(Deserialize_repr))]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[repr(u8)]
 pub enum BusinessVerdict {
@@ -189,6 +191,7 @@ pub fn optional_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
 }
 
 /// Deserialises a status-like enum from its code, as a whole number.
+#[cfg(feature = "ssr")]
 macro_rules! deserialize_code {
     ($($name:ident: $rule:expr),*) => {$(
         impl<'de> Deserialize<'de> for $name {
@@ -200,6 +203,7 @@ macro_rules! deserialize_code {
     )*};
 }
 
+#[cfg(feature = "ssr")]
 deserialize_code!(
     UserStatus: "must be 0, 1, 2 or 3",
     BusinessVerdict: "must be 1 (approve) or 2 (disapprove)"
@@ -251,7 +255,7 @@ impl Role {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct Credentials {
     pub user: Text,
-    pub password: Secret,
+    pub password: Text,
 }
 
 /// `GET /v1/authorization`.
@@ -296,7 +300,7 @@ pub struct NewUser {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
-    pub old_password: Secret,
+    pub old_password: Text,
     pub password: Password,
 }
 
@@ -589,6 +593,11 @@ mod tests {
             assert_eq!(whole_text(bad), None, "{bad:?}");
         }
         assert_eq!(Page::try_from("2.0".to_owned()), Ok(Page(2)));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_server_reads_status_codes_written_as_whole_numbers() {
         let status: UserStatus = serde_json::from_str("1.0").unwrap();
         assert_eq!(status, UserStatus::Approved);
         assert!(serde_json::from_str::<UserStatus>("1.5").is_err());

@@ -284,20 +284,10 @@ rule_string!(
 );
 
 rule_string!(
-    /// Free text that is not a new value of a field: a login name or a search term. Any
-    /// characters but control characters, as sent.
+    /// Free text that is not a new value of a field: a login name, a password being
+    /// checked (at login, the old one of a change), a search term. Any characters but
+    /// control characters, as sent; `Debug` never shows it.
     Text,
-    rule = "must not contain control characters",
-    trim = false,
-    pattern = concat!("^", no_newline!(), printable!(), "*$"),
-    length = None,
-    check = |v| no_controls(v, false)
-);
-
-rule_string!(
-    /// A password being checked (a login, the old password of a change): any characters
-    /// but control characters, as sent; never shown.
-    Secret,
     rule = "must not contain control characters",
     trim = false,
     pattern = concat!("^", no_newline!(), printable!(), "*$"),
@@ -311,20 +301,11 @@ impl Default for Comment {
     }
 }
 
-show_value!(
-    UserName,
-    Phone,
-    RealName,
-    BusinessName,
-    LongText,
-    Scale,
-    Comment,
-    Text
-);
+show_value!(UserName, Phone, RealName, BusinessName, LongText, Scale, Comment);
 
-impl fmt::Debug for Secret {
+impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        f.write_str("Text(***)")
     }
 }
 
@@ -524,7 +505,6 @@ mod tests {
             assert!(LongText::parse(bad).is_err(), "{bad:?}");
             assert!(Comment::parse(bad).is_err(), "{bad:?}");
             assert!(Text::parse(bad).is_err(), "{bad:?}");
-            assert!(Secret::parse(bad).is_err(), "{bad:?}");
             assert!(Password::parse(&format!("Abcdefg1{bad}")).is_err(), "{bad:?}");
         }
         assert!(LongText::parse("line one\n\tline two").is_ok());

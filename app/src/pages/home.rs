@@ -6,7 +6,7 @@ use crate::client::{self, Method};
 use crate::components::{Field, Notice, PasswordChecklist, role_text};
 use crate::i18n::{T, use_i18n};
 use crate::model::{PasswordChange, Role};
-use crate::rules::{Password, Secret};
+use crate::rules::{Password, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
 
@@ -71,7 +71,7 @@ fn ChangePassword() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let old_password = errors.check(i18n, "oldPassword", Secret::parse(&old.get_untracked()));
+        let old_password = errors.check(i18n, "oldPassword", Text::parse(&old.get_untracked()));
         let password = errors.check(i18n, "password", Password::parse(&new.get_untracked()));
         let (Some(old_password), Some(password)) = (old_password, password) else {
             return;

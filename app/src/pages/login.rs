@@ -5,7 +5,7 @@ use crate::client::{self, Method};
 use crate::components::{Field, Notice};
 use crate::i18n::{T, use_i18n};
 use crate::model::{Authorization, Credentials, Role};
-use crate::rules::{Secret, Text};
+use crate::rules::Text;
 use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -31,7 +31,7 @@ pub fn Login() -> impl IntoView {
         ev.prevent_default();
         errors.clear();
         let name = errors.check(i18n, "user", Text::parse(&user.get_untracked()));
-        let secret = errors.check(i18n, "password", Secret::parse(&password.get_untracked()));
+        let secret = errors.check(i18n, "password", Text::parse(&password.get_untracked()));
         let (Some(name), Some(secret)) = (name, secret) else {
             return;
         };

@@ -61,7 +61,7 @@ pub fn rule_text(lang: Lang, field: &str) -> Option<&'static str> {
         }
         "password" => {
             if zh {
-                "须为 8-20 个字符，至少包含一个大写字母、一个小写字母和一个数字，且不含控制字符"
+                "须为 8-20 个字符，至少包含一个大写字母、一个小写字母和一个数字"
             } else {
                 rules::Password::RULE
             }
@@ -75,7 +75,7 @@ pub fn rule_text(lang: Lang, field: &str) -> Option<&'static str> {
         }
         "realName" => {
             if zh {
-                "须为 1-64 个字符，且不含控制字符"
+                "须为 1-64 个字符"
             } else {
                 rules::RealName::RULE
             }
@@ -89,21 +89,21 @@ pub fn rule_text(lang: Lang, field: &str) -> Option<&'static str> {
         }
         "introduce" | "objective" => {
             if zh {
-                "须为 1-1000 个字符，除制表符和换行外不含控制字符"
+                "须为 1-1000 个字符"
             } else {
                 rules::LongText::RULE
             }
         }
         "scale" => {
             if zh {
-                "须为 1-64 个字符，且不含控制字符"
+                "须为 1-64 个字符"
             } else {
                 rules::Scale::RULE
             }
         }
         "comment" => {
             if zh {
-                "最多 512 个字符，除制表符和换行外不含控制字符"
+                "最多 512 个字符"
             } else {
                 rules::Comment::RULE
             }
