@@ -5,7 +5,9 @@
 //! in one write transaction, holding a lock on the name, the attempts of the window are
 //! counted and, if fewer than 5, this one is written down. A wrong guess leaves its row as
 //! the failure; a right one clears the name; work that never got checked gives its row
-//! back. The rows live in the database, so every replica counts the same ones.
+//! back, and so does a request abandoned before its answer (nobody learns anything from
+//! it, and five hung-up clients must not lock a name). The rows live in the database, so
+//! every replica counts the same ones.
 
 use crate::db::Db;
 use crate::error::ApiError;
@@ -22,12 +24,33 @@ pub fn key(user: &str) -> Option<String> {
         .map(|name| name.as_str().to_lowercase())
 }
 
-/// One admitted attempt for a name: its row counts as a failure until `passed` or
-/// `unchecked` says otherwise.
-#[must_use = "an attempt counts as a failure unless it passes or is given back"]
+/// One admitted attempt for a name: its row counts as a failure once `settled`; dropped
+/// before that (the request was abandoned), it gives its row back.
 struct Attempt {
     id: i64,
     key: String,
+    db: Db,
+    settled: bool,
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (db, id) = (self.db.clone(), self.id);
+            runtime.spawn(async move {
+                if let Err(err) = sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                    .bind(id)
+                    .execute(&db.pool)
+                    .await
+                {
+                    tracing::warn!(error = %err, "throttle: could not give back an abandoned attempt");
+                }
+            });
+        }
+    }
 }
 
 /// Admits one attempt for `key`, or answers 429 with the seconds until the oldest of the
@@ -61,12 +84,15 @@ async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
     Ok(Attempt {
         id,
         key: key.to_owned(),
+        db: db.clone(),
+        settled: false,
     })
 }
 
 impl Attempt {
     /// The password was right: the name starts afresh.
-    async fn passed(self, db: &Db) -> Result<(), ApiError> {
+    async fn passed(mut self, db: &Db) -> Result<(), ApiError> {
+        self.settled = true;
         sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
             .bind(&self.key)
             .execute(&db.pool)
@@ -76,7 +102,8 @@ impl Attempt {
 
     /// The password was never checked (the server was busy, or failed): this attempt
     /// does not count.
-    async fn unchecked(self, db: &Db) -> Result<(), ApiError> {
+    async fn unchecked(mut self, db: &Db) -> Result<(), ApiError> {
+        self.settled = true;
         sqlx::query("DELETE FROM login_failures WHERE id = $1")
             .bind(self.id)
             .execute(&db.pool)
@@ -91,10 +118,13 @@ pub async fn guarded_check<F>(db: &Db, key: &str, now: i64, check: F) -> Result<
 where
     F: Future<Output = Result<bool, ApiError>>,
 {
-    let attempt = admit(db, key, now).await?;
+    let mut attempt = admit(db, key, now).await?;
     match check.await {
         Ok(true) => attempt.passed(db).await.map(|()| true),
-        Ok(false) => Ok(false),
+        Ok(false) => {
+            attempt.settled = true;
+            Ok(false)
+        }
         Err(err) => {
             attempt.unchecked(db).await?;
             Err(err)

@@ -233,6 +233,59 @@ async fn password_work_nobody_waits_for_is_skipped_and_the_queue_is_bounded() {
 }
 
 #[tokio::test]
+async fn logins_abandoned_before_their_answer_do_not_count_toward_the_throttle() {
+    let _alone = alone().await;
+    let portal = TestPortal::start_with(&["--password-queue=500"]).await;
+    portal.approved("victim", false).await;
+    // Keep the hashing threads busy: names that break the rule go straight to the queue.
+    let busy = client_from("127.0.0.2", None);
+    let url = portal.url.clone();
+    let flood = tokio::spawn(async move {
+        let logins = (0..150).map(|i| {
+            busy.post(format!("{url}/v1/authorization"))
+                .json(&json!({"user": format!("busy {i}"), "password": "Wrong1pass"}))
+                .send()
+        });
+        futures::future::join_all(logins).await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Ten wrong guesses whose clients hang up while they wait in the queue.
+    let impatient = client_from("127.0.0.3", Some(Duration::from_millis(150)));
+    let guesses = (0..10).map(|_| {
+        impatient
+            .post(format!("{}/v1/authorization", portal.url))
+            .json(&json!({"user": "victim", "password": "Wrong1pass"}))
+            .send()
+    });
+    // Five wait in the queue and are abandoned; the five others find those five holding
+    // the name's places and are refused at once.
+    let answers: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|r| r.status().as_u16()))
+        .collect();
+    assert!(
+        answers.iter().all(|s| *s == 429) && answers.len() < 10,
+        "{answers:?}"
+    );
+    flood.await.unwrap();
+    // The abandoned attempts give their rows back (a task each, just after the hang-up).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE user_key = 'victim'")
+            .fetch_one(&portal.state.db.pool)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{left} abandoned attempts still count");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    portal.login("victim", PASSWORD).await;
+}
+
+#[tokio::test]
 async fn a_503_from_a_full_queue_says_when_to_retry_and_does_not_count_as_a_guess() {
     let _alone = alone().await;
     let portal = TestPortal::start_with(&["--password-queue=1"]).await;
