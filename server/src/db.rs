@@ -154,10 +154,7 @@ impl Db {
     /// deferred transaction that reads first fails, instead of waiting, when another
     /// writer commits in between.
     pub async fn begin_write(&self) -> Result<Write, sqlx::Error> {
-        let tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
-        };
+        let tx = self.begin_side_write().await?;
         Ok(Write {
             tx,
             _ended: WriteEnded(self.writes.clone()),
