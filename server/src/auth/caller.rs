@@ -308,12 +308,4 @@ impl Scope {
             Scope::Business(id) => Some(id),
         }
     }
-
-    /// Whether a user or entry of `business_id` is inside this scope.
-    pub fn contains(self, business_id: Option<i64>) -> bool {
-        match self {
-            Scope::Everything => true,
-            Scope::Business(own) => business_id == Some(own),
-        }
-    }
 }
