@@ -295,13 +295,32 @@ rule_string!(
     check = |v| no_controls(v, false)
 );
 
+rule_string!(
+    /// What a personal access token is called by its owner ("deploy script").
+    TokenName,
+    rule = "must be 1-64 characters, none of them a control character",
+    trim = true,
+    pattern = concat!("^", blanks!(), visible!(), "(", printable!(), "{0,62}", visible!(), ")?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 1, 64) && no_controls(v, false)
+);
+
 impl Default for Comment {
     fn default() -> Self {
         Self(String::new())
     }
 }
 
-show_value!(UserName, Phone, RealName, BusinessName, LongText, Scale, Comment);
+show_value!(
+    UserName,
+    Phone,
+    RealName,
+    BusinessName,
+    LongText,
+    Scale,
+    Comment,
+    TokenName
+);
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -495,6 +514,7 @@ mod tests {
         agree("scale", Scale::PATTERN, Scale::LENGTH, Scale::parse);
         agree("comment", Comment::PATTERN, Comment::LENGTH, Comment::parse);
         agree("text", Text::PATTERN, Text::LENGTH, Text::parse);
+        agree("name", TokenName::PATTERN, TokenName::LENGTH, TokenName::parse);
     }
 
     #[test]

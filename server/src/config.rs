@@ -46,6 +46,46 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: LimitSettings,
+
+    #[command(flatten)]
+    pub accounts: AccountSettings,
+}
+
+/// Two-factor sign-in and the intervals of sessions and tokens (SPEC.md section 9).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccountSettings {
+    /// Who must sign in with a one-time code: `none`, `admins` (roles 3 and 4) or `all`
+    /// (every approved user). Until they enrol, their tokens may only enrol.
+    #[arg(
+        long,
+        env = "OTE_REQUIRE_TOTP",
+        value_name = "OTE_REQUIRE_TOTP",
+        default_value = "none",
+        value_enum
+    )]
+    pub require_totp: TotpPolicy,
+
+    /// Length of a one-time code's time step (RFC 6238 and every authenticator app: 30).
+    #[arg(long, env = "OTE_TOTP_STEP_SECONDS", value_name = "OTE_TOTP_STEP_SECONDS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub totp_step_seconds: u64,
+
+    /// How often a session's `lastSeenTime` and a personal token's `lastUsedTime` are
+    /// written at most.
+    #[arg(
+        long,
+        env = "OTE_SEEN_SECONDS",
+        value_name = "OTE_SEEN_SECONDS",
+        default_value = "60"
+    )]
+    pub seen_seconds: u64,
+}
+
+/// `OTE_REQUIRE_TOTP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TotpPolicy {
+    None,
+    Admins,
+    All,
 }
 
 /// How much work one client may ask for, and who may say which client it is

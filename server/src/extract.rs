@@ -95,6 +95,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// The `{id}` of a session: 32 lowercase hexadecimal digits.
+#[derive(Debug, Clone)]
+pub struct SessionId(pub String);
+
+impl SessionId {
+    pub const RULE: &'static str = "must be a session id (32 hexadecimal digits)";
+    pub const PATTERN: &'static str = "^[0-9a-f]{32}$";
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let refused = || ApiError::unprocessable("id", SessionId::RULE);
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| refused())?;
+        let valid = raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if valid { Ok(Self(raw)) } else { Err(refused()) }
+    }
+}
+
 /// Turns serde's wording into `field: rule`.
 fn describe(path: &str, message: &str) -> ApiError {
     if let Some(rest) = message.strip_prefix("missing field `") {

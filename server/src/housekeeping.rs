@@ -1,7 +1,10 @@
 //! What anonymous input leaves behind is purged on a timer (SPEC.md section 8: nothing
 //! grows without bound): throttle rows out of their window, revocations of tokens that
-//! have expired (after the leeway tokens are still accepted in), idle rate-limit buckets.
+//! have expired (after the leeway tokens are still accepted in), idle rate-limit buckets,
+//! sessions whose tokens have all expired, expired personal tokens, and enrolments in
+//! two-factor sign-in left unconfirmed for a day.
 
+use crate::accounts::sessions;
 use crate::api::now;
 use crate::auth::{throttle, token};
 use crate::state::AppState;
@@ -29,8 +32,26 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
         .execute(&state.db.pool)
         .await?
         .rows_affected();
-    if failures + revocations > 0 {
-        tracing::debug!(failures, revocations, "housekeeping: purged expired rows");
+    let sessions = sessions::purge(&state.db, state.config.accounts.seen_seconds, now).await?;
+    let personal_tokens = sqlx::query("DELETE FROM personal_tokens WHERE expire_time <= $1")
+        .bind(now)
+        .execute(&state.db.pool)
+        .await?
+        .rows_affected();
+    let enrolments = sqlx::query("DELETE FROM totp WHERE active = 0 AND create_time < $1")
+        .bind(now - 24 * 60 * 60)
+        .execute(&state.db.pool)
+        .await?
+        .rows_affected();
+    if failures + revocations + sessions + personal_tokens + enrolments > 0 {
+        tracing::debug!(
+            failures,
+            revocations,
+            sessions,
+            personal_tokens,
+            enrolments,
+            "housekeeping: purged expired rows"
+        );
     }
     Ok(())
 }

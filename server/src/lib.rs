@@ -1,6 +1,7 @@
 //! OTE Portal's server: configuration, database, the `/v1` API and the server-rendered
 //! pages, in one axum router. `main.rs` only wires it to the process.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;

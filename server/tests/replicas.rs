@@ -145,6 +145,62 @@ async fn a_token_from_one_replica_works_on_the_other_until_logout_on_either() {
 
 #[tokio::test]
 #[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn an_ended_session_and_a_revoked_personal_token_are_refused_at_once_on_the_other_replica() {
+    use reqwest::Method;
+    let database = fresh_database().await;
+    let (a, b) = (Replica::start(&database), Replica::start(&database));
+    let token = |body: Value| body["token"].as_str().unwrap().to_owned();
+    let laptop = token(login(&a, "admin", ADMIN_PASSWORD).await.1);
+    let phone = token(login(&b, "admin", ADMIN_PASSWORD).await.1);
+    let on = |replica: &Replica, path: &str| format!("{}{path}", replica.url);
+    assert_eq!(
+        call(Method::GET, on(&b, "/v1/authorization"), Some(&laptop), None)
+            .await
+            .0,
+        200
+    );
+
+    // The phone (on B) ends the laptop's session; A refuses the laptop's next request.
+    let (_, sessions) = call(Method::GET, on(&b, "/v1/user/sessions"), Some(&phone), None).await;
+    let other = sessions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the laptop's session")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/user/sessions/{other}");
+    assert_eq!(
+        call(Method::DELETE, on(&b, &path), Some(&phone), None).await.0,
+        200
+    );
+    let (status, body) = call(Method::GET, on(&a, "/v1/authorization"), Some(&laptop), None).await;
+    assert_eq!(status, 401, "the ended session's token on A: {body}");
+
+    // A personal token made on A, used on B, revoked on A: B refuses it at once.
+    let body = json!({"name": "ci", "expiresInDays": 1, "scope": "read"});
+    let (_, created) = call(Method::POST, on(&a, "/v1/user/tokens"), Some(&phone), Some(body)).await;
+    let personal = created["data"]["token"].as_str().unwrap().to_owned();
+    let id = created["data"]["id"].as_i64().unwrap();
+    assert_eq!(
+        call(Method::GET, on(&b, "/v1/admin/user"), Some(&personal), None)
+            .await
+            .0,
+        200
+    );
+    let path = format!("/v1/user/tokens/{id}");
+    assert_eq!(
+        call(Method::DELETE, on(&a, &path), Some(&phone), None).await.0,
+        200
+    );
+    let (status, body) = call(Method::GET, on(&b, "/v1/admin/user"), Some(&personal), None).await;
+    assert_eq!(status, 401, "the revoked personal token on B: {body}");
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
 async fn failed_logins_on_both_replicas_count_toward_one_throttle() {
     let database = fresh_database().await;
     let (a, b) = (Replica::start(&database), Replica::start(&database));

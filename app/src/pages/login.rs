@@ -47,6 +47,7 @@ pub fn Login() -> impl IntoView {
         let credentials = Credentials {
             user: name,
             password: secret,
+            code: None,
         };
         busy.set(true);
         let navigate = navigate.clone();

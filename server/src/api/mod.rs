@@ -82,7 +82,7 @@ impl Modify for TokenScheme {
 
 /// The `/v1` router and its OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(
             session::login,
             session::refresh,
@@ -96,8 +96,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(business::create, business::list))
         .routes(routes!(business::get))
         .routes(routes!(business::audit, business::delete))
-        .routes(routes!(audit::list))
-        .split_for_parts();
+        .routes(routes!(audit::list));
+    let (router, mut doc) = crate::accounts::routes(router).split_for_parts();
     doc.paths.paths = doc
         .paths
         .paths

@@ -1,13 +1,17 @@
 //! `/v1/authorization`: log in, refresh, log out, and who am I.
 
 use super::{Message, Reply, now, ok};
+use crate::accounts::{sessions, totp};
 use crate::auth::{Caller, throttle};
 use crate::error::ApiError;
 use crate::extract::Json;
-use crate::limits::PasswordWork;
+use crate::limits::{ClientAddr, PasswordWork};
 use crate::state::AppState;
 use app::model::{Authorization, Credentials, Envelope, UserStatus};
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const WRONG_CREDENTIALS: &str = "user or password is incorrect";
 
@@ -20,11 +24,12 @@ struct LoginRow {
     token_version: i64,
 }
 
-/// Log in: `{user, password}` → `{token}`.
+/// Log in: `{user, password}` (and `code` with two-factor sign-in) → `{token}` of a new
+/// session.
 #[utoipa::path(post, path = "/authorization", tag = "session", request_body = Credentials,
     responses(
         (status = 200, description = "`token` holds the JWT (valid one hour)", body = Message),
-        (status = 401, description = "Unknown user or wrong password (one message for both)", body = Message),
+        (status = 401, description = "Unknown user or wrong password (one message for both); with two-factor sign-in, `code: a one-time code is required` or a wrong or spent code", body = Message),
         (status = 403, description = "Registration not approved, or user forbidden", body = Message),
         (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "Malformed body, or a control character in a field", body = Message),
@@ -34,6 +39,8 @@ struct LoginRow {
 pub async fn login(
     State(state): State<AppState>,
     _: PasswordWork,
+    ClientAddr(ip): ClientAddr,
+    headers: HeaderMap,
     Json(credentials): Json<Credentials>,
 ) -> Reply {
     let password = credentials.password.as_str();
@@ -52,13 +59,28 @@ pub async fn login(
     .fetch_optional(&state.db.pool)
     .await?;
     // One verification whether or not the user exists, so the timing tells nothing.
+    // A wrong code counts toward the throttle like a wrong password; a missing one (the
+    // password was right) gives its attempt back.
     let hash = user.as_ref().map(|u| u.password_hash.as_str());
+    let password_right = AtomicBool::new(false);
     let verified = throttle::guarded_check(&state.db, &key, now, async {
-        state.passwords.verify(password, hash).await
+        let right = state.passwords.verify(password, hash).await?;
+        match &user {
+            Some(found) if right => {
+                password_right.store(true, Ordering::Relaxed);
+                totp::second_factor(&state, found.id, credentials.code.as_ref(), now).await
+            }
+            _ => Ok(false),
+        }
     })
     .await?;
     let user = match user {
         Some(user) if verified => user,
+        Some(_) if password_right.load(Ordering::Relaxed) => {
+            return Err(ApiError::Unauthorized(
+                "code: is not valid or was used already".into(),
+            ));
+        }
         _ => return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())),
     };
     match UserStatus::from_code(user.status) {
@@ -70,9 +92,14 @@ pub async fn login(
         Some(UserStatus::Forbidden) => return Err(ApiError::Forbidden("user: is forbidden".into())),
         _ => {}
     }
+    let user_agent = headers
+        .get(USER_AGENT)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let sid = sessions::start(&state.db, user.id, &user_agent, &ip.to_string(), now).await?;
     let (token, _) = state
         .tokens
-        .issue(user.id, &user.user_name, user.token_version, now)?;
+        .issue(user.id, &user.user_name, user.token_version, &sid, now)?;
     ok(Envelope::token(token))
 }
 
@@ -84,34 +111,37 @@ pub async fn login(
     ))]
 pub async fn refresh(State(state): State<AppState>, caller: Caller) -> Reply {
     // Revoked first: of simultaneous refreshes of one token, only one gets a new token.
-    revoke(&state, &caller).await?;
+    revoke(&state, &caller, false).await?;
+    let claims = caller.claims()?;
     let (token, _) = state
         .tokens
-        .issue(caller.id, &caller.name, caller.claims.ver, now())?;
+        .issue(caller.id, &caller.name, claims.ver, &claims.sid, now())?;
     ok(Envelope::token(token))
 }
 
-/// Log out: the presented token is revoked.
+/// Log out: the presented token is revoked and its session ends.
 #[utoipa::path(delete, path = "/authorization", tag = "session", security(("token" = [])),
     responses(
         (status = 200, description = "Revoked", body = Message),
         (status = 401, description = "No valid token", body = Message),
     ))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Reply {
-    revoke(&state, &caller).await?;
+    revoke(&state, &caller, true).await?;
     ok(Envelope::success())
 }
 
-/// Revokes the caller's token; 401 if a simultaneous request revoked it first.
-async fn revoke(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+/// Revokes the caller's token (and ends its session, at logout); 401 if a simultaneous
+/// request revoked it first.
+async fn revoke(state: &AppState, caller: &Caller, end_session: bool) -> Result<(), ApiError> {
+    let claims = caller.claims()?;
     // Revocations matter only until the token would expire anyway: the housekeeping
     // task removes them after that.
     let mut tx = state.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
     )
-    .bind(&caller.claims.jti)
-    .bind(caller.claims.exp)
+    .bind(&claims.jti)
+    .bind(claims.exp)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -119,6 +149,9 @@ async fn revoke(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
         return Err(ApiError::Unauthorized(
             "Authorization: the token has been revoked".into(),
         ));
+    }
+    if end_session {
+        sessions::end_one(&mut tx, &claims.sid).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -141,5 +174,6 @@ pub async fn info(State(state): State<AppState>, caller: Caller) -> Reply<Author
         enable_ingress: flags.enable_ingress,
         enable_alert: flags.enable_alert,
         enable_admin_auto_deploy: flags.enable_admin_auto_deploy,
+        totp: caller.totp,
     }))
 }

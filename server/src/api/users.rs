@@ -4,6 +4,7 @@
 use super::audit::{self, Actor, Entry};
 use super::window::Window;
 use super::{Message, Reply, now, ok};
+use crate::accounts::{self, Ending};
 use crate::auth::caller::Scope;
 use crate::auth::{Admin, Caller, SystemAdmin, throttle};
 use crate::db::{Db, RowLock};
@@ -137,6 +138,21 @@ pub async fn change_password(
             "must differ from the old password",
         ));
     }
+    check_own_password(&state, &caller, change.old_password.as_str(), "oldPassword").await?;
+    let hash = state.passwords.hash(&change.password).await?;
+    set_password(&state, &caller, &hash, Whose::Own, "user.password_change").await?;
+    ok(Envelope::success())
+}
+
+/// Checks the caller's own password, as proof that the person is there (a password
+/// change, turning two-factor off). A wrong one counts toward the login throttle of the
+/// caller's name and is 422 naming `field`.
+pub(crate) async fn check_own_password(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    field: &str,
+) -> ApiResult<()> {
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(caller.id)
         .fetch_one(&state.db.pool)
@@ -144,18 +160,14 @@ pub async fn change_password(
     let key =
         throttle::key(&caller.name).ok_or_else(|| ApiError::internal("a stored name breaks the rule"))?;
     let verified = throttle::guarded_check(&state.db, &key, now(), async {
-        state
-            .passwords
-            .verify(change.old_password.as_str(), Some(&stored))
-            .await
+        state.passwords.verify(password, Some(&stored)).await
     })
     .await?;
-    if !verified {
-        return Err(ApiError::unprocessable("oldPassword", "is incorrect"));
+    if verified {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(field, "is incorrect"))
     }
-    let hash = state.passwords.hash(&change.password).await?;
-    set_password(&state, &caller, &hash, Whose::Own, "user.password_change").await?;
-    ok(Envelope::success())
 }
 
 /// Whose password `set_password` sets: the caller's, or a user of its scope.
@@ -176,21 +188,22 @@ async fn set_password(
     let now = now();
     let mut tx = state.db.begin_write().await?;
     caller.confirm(&state.db, &mut tx).await?;
-    let (user_id, business_id) = match whose {
-        Whose::Own => (caller.id, caller.business_id),
+    // One's own change ends one's sessions; an administrator's reset ends personal tokens
+    // too (SPEC.md section 9).
+    let (user_id, business_id, ending) = match whose {
+        Whose::Own => (caller.id, caller.business_id, Ending::Sessions),
         Whose::Other { scope, id } => {
             let target = find_target(&state.db, &mut tx, scope, id).await?;
-            (target.id, target.business_id)
+            (target.id, target.business_id, Ending::Everything)
         }
     };
-    sqlx::query(
-        "UPDATE users SET password_hash = $1, token_version = token_version + 1, update_time = $2 WHERE id = $3",
-    )
-    .bind(hash)
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    accounts::end_tokens(&mut tx, user_id, ending).await?;
+    sqlx::query("UPDATE users SET password_hash = $1, update_time = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     let entry = Entry {
         action,
         target_type: "user",
@@ -351,17 +364,22 @@ pub async fn create(
 }
 
 #[derive(sqlx::FromRow)]
-struct Target {
-    id: i64,
-    user_name: String,
-    status: i64,
-    is_system_admin: i64,
-    business_id: Option<i64>,
+pub(crate) struct Target {
+    pub id: i64,
+    pub user_name: String,
+    pub status: i64,
+    pub is_system_admin: i64,
+    pub business_id: Option<i64>,
 }
 
 /// The user `id` if the scope holds it, locked until the transaction ends; 404 otherwise,
 /// so existence does not leak (and a user outside the scope is never locked).
-async fn find_target(db: &Db, conn: &mut AnyConnection, scope: Scope, id: i64) -> ApiResult<Target> {
+pub(crate) async fn find_target(
+    db: &Db,
+    conn: &mut AnyConnection,
+    scope: Scope,
+    id: i64,
+) -> ApiResult<Target> {
     let sql = format!(
         "SELECT id, user_name, status, is_system_admin, business_id FROM users \
          WHERE id = $1 AND deleted_at IS NULL AND {}{}",
@@ -379,7 +397,7 @@ async fn find_target(db: &Db, conn: &mut AnyConnection, scope: Scope, id: i64) -
 /// Refusals no role overcomes: acting on oneself through the admin door (one's own
 /// password changes through `PUT /v1/user`, which needs the old one), or on the system
 /// administrator.
-fn refuse_self_and_system_admin(caller: &Caller, target: &Target, what: &str) -> ApiResult<()> {
+pub(crate) fn refuse_self_and_system_admin(caller: &Caller, target: &Target, what: &str) -> ApiResult<()> {
     if target.id == caller.id {
         return Err(ApiError::Forbidden(format!("id: nobody may {what} itself")));
     }
@@ -414,15 +432,15 @@ pub async fn audit(
     admin.confirm(&state.db, &mut tx).await?;
     let target = find_target(&state.db, &mut tx, Scope::Everything, id).await?;
     refuse_self_and_system_admin(&admin, &target, "audit")?;
-    sqlx::query(
-        "UPDATE users SET status = $1, token_version = token_version + $2, update_time = $3 WHERE id = $4",
-    )
-    .bind(audit.status as i64)
-    .bind(i64::from(ends_tokens))
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    if ends_tokens {
+        accounts::end_tokens(&mut tx, id, Ending::Everything).await?;
+    }
+    sqlx::query("UPDATE users SET status = $1, update_time = $2 WHERE id = $3")
+        .bind(audit.status as i64)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let entry = Entry {
         action: "user.audit",
         target_type: "user",
@@ -502,6 +520,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Id(id): Id) -> 
             "id: the user owns a pending or approved business; delete it first".into(),
         ));
     }
+    accounts::end_tokens(&mut tx, id, Ending::Everything).await?;
     sqlx::query("UPDATE users SET deleted_at = $1, update_time = $1 WHERE id = $2")
         .bind(now)
         .bind(id)

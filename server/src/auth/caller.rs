@@ -1,7 +1,9 @@
 //! The caller of a request, as extractors: `Caller` (any valid token), `Approved`,
-//! `Admin` (roles 3 and 4) and `SystemAdmin` (role 4). Each checks the token and reloads
-//! the user in one query, so a revoked token, a deleted user or a forbidden one is
-//! refused at once. A handler's signature shows what it requires.
+//! `Admin` (roles 3 and 4) and `SystemAdmin` (role 4). Each checks the token (a JWT of a
+//! session, or a personal access token) and reloads the user in one query, so a revoked
+//! token, an ended session, a deleted user or a forbidden one is refused at once; then
+//! `access` says whether this credential may reach this route. A handler's signature
+//! shows what it requires.
 //!
 //! The scoping rule lives here too: what a business admin may see is its own business.
 //!
@@ -9,12 +11,14 @@
 //! kept in `Callers` until any write transaction ends or a second passes; PostgreSQL
 //! replicas share the database with other writers, so there every request reads it.
 
+use crate::accounts::personal;
+use crate::auth::access;
 use crate::auth::token::Claims;
 use crate::db::{Db, RowLock};
 use crate::error::ApiError;
 use crate::state::AppState;
-use app::model::{BusinessStatus, Role, UserStatus};
-use axum::extract::FromRequestParts;
+use app::model::{BusinessStatus, Role, TokenScope, UserStatus};
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -32,7 +36,18 @@ pub struct Caller {
     pub business_id: Option<i64>,
     pub business_status: Option<BusinessStatus>,
     pub role: Role,
-    pub claims: Claims,
+    /// Whether the caller signs in with a one-time code.
+    pub totp: bool,
+    pub credential: Credential,
+}
+
+/// What a request was authenticated with.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A JWT of a password login, in session `claims.sid`.
+    Session(Claims),
+    /// A personal access token (SPEC.md section 9).
+    Personal { id: i64, scope: TokenScope },
 }
 
 #[derive(sqlx::FromRow, Clone)]
@@ -46,7 +61,15 @@ struct CallerRow {
     business_id: Option<i64>,
     business_status: Option<i64>,
     token_version: i64,
+    totp: i64,
+    /// The JWT's revocation (always 0 for a personal token).
     revoked: i64,
+    /// The session's `last_seen_time` (-1: the session has ended), or the personal
+    /// token's `last_used_time` (0: never).
+    seen: i64,
+    token_id: Option<i64>,
+    scope: Option<String>,
+    expire_time: Option<i64>,
 }
 
 fn unauthorized(reason: &str) -> ApiError {
@@ -75,18 +98,47 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let claims = state.tokens.verify(bearer(parts)?)?;
-        let user_id = claims
-            .user_id()
-            .ok_or_else(|| unauthorized("is not a valid token"))?;
-        let row = match state.callers.get(&claims.jti, state.db.writes()) {
-            Some(row) => Some(row),
-            None => load(state, user_id, &claims.jti).await?,
+        let presented = bearer(parts)?;
+        let now = crate::api::now();
+        let (row, credential, key) = if personal::looks_personal(presented) {
+            let digest = personal::digest(presented);
+            let row = match state.callers.get(&digest, state.db.writes()) {
+                Some(row) => Some(row),
+                None => load_personal(state, &digest).await?,
+            };
+            let row = row.ok_or_else(|| unauthorized("the token is not valid or has been revoked"))?;
+            let (Some(id), Some(scope), Some(expires)) = (
+                row.token_id,
+                row.scope.as_deref().and_then(TokenScope::from_name),
+                row.expire_time,
+            ) else {
+                return Err(ApiError::internal("a personal token row lacks its columns"));
+            };
+            if expires <= now {
+                return Err(unauthorized("the token has expired"));
+            }
+            (row, Credential::Personal { id, scope }, digest)
+        } else {
+            let claims = state.tokens.verify(presented)?;
+            let user_id = claims
+                .user_id()
+                .ok_or_else(|| unauthorized("is not a valid token"))?;
+            // Only this portal signs tokens, so a `jti` names one token; the session is
+            // part of the key all the same, so a row is never reused for other claims.
+            let key = format!("{}/{}", claims.jti, claims.sid);
+            let row = match state.callers.get(&key, state.db.writes()) {
+                Some(row) => Some(row),
+                None => load_session(state, user_id, &claims, &key).await?,
+            };
+            let row = row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+            if row.id != user_id || row.revoked != 0 || row.token_version != claims.ver {
+                return Err(unauthorized("the token has been revoked"));
+            }
+            if row.seen < 0 {
+                return Err(unauthorized("the session has ended"));
+            }
+            (row, Credential::Session(claims), key)
         };
-        let row = row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
-        if row.id != user_id || row.revoked != 0 || row.token_version != claims.ver {
-            return Err(unauthorized("the token has been revoked"));
-        }
         let status =
             UserStatus::from_code(row.status).ok_or_else(|| ApiError::internal("bad user status"))?;
         match status {
@@ -102,7 +154,7 @@ impl FromRequestParts<AppState> for Caller {
             row.is_admin != 0,
             in_approved_business,
         );
-        Ok(Caller {
+        let caller = Caller {
             id: row.id,
             name: row.user_name,
             status,
@@ -111,16 +163,37 @@ impl FromRequestParts<AppState> for Caller {
             business_id: row.business_id,
             business_status,
             role,
-            claims,
-        })
+            totp: row.totp != 0,
+            credential,
+        };
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
+            .unwrap_or_default();
+        access::admit(&caller, state.config.accounts.require_totp, &parts.method, route)?;
+        if now - row.seen >= state.config.accounts.seen_seconds as i64 {
+            touch(state, &caller.credential, &key, now);
+        }
+        Ok(caller)
     }
 }
 
 impl Caller {
+    /// The claims of the caller's JWT; personal tokens never reach the handlers that ask
+    /// (`access` refuses them first), so this is 403 only as a second line.
+    pub fn claims(&self) -> Result<&Claims, ApiError> {
+        match &self.credential {
+            Credential::Session(claims) => Ok(claims),
+            Credential::Personal { .. } => Err(ApiError::Forbidden(access::PERSONAL_REFUSAL.into())),
+        }
+    }
+
     /// Re-reads, inside the write transaction `conn` and locking the rows, what this
     /// caller's role rests on (SPEC.md section 8: checks hold at write time): the user not
-    /// deleted, its tokens not ended, its status and business as the request found them.
-    /// Locks its business (shared) before its own row, the order every writer keeps.
+    /// deleted, its credential not ended, its status and business as the request found
+    /// them. Locks its business (shared) before its own row, then its session or token:
+    /// the order every writer keeps.
     pub async fn confirm(&self, db: &Db, conn: &mut AnyConnection) -> Result<(), ApiError> {
         let business_status = match self.business_id {
             Some(business) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
@@ -142,7 +215,30 @@ impl Caller {
         .await?;
         let (status, version, business_id) =
             row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
-        if version != self.claims.ver {
+        let alive: i64 = match &self.credential {
+            Credential::Session(claims) if version != claims.ver => {
+                return Err(unauthorized("the token has been revoked"));
+            }
+            Credential::Session(claims) => {
+                sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM (SELECT id FROM sessions WHERE id = $1{}) AS alive",
+                    db.lock(RowLock::Share)
+                )))
+                .bind(&claims.sid)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+            Credential::Personal { id, .. } => {
+                sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM (SELECT id FROM personal_tokens WHERE id = $1{}) AS alive",
+                    db.lock(RowLock::Share)
+                )))
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+        };
+        if alive == 0 {
             return Err(unauthorized("the token has been revoked"));
         }
         let status = UserStatus::from_code(status).ok_or_else(|| ApiError::internal("bad user status"))?;
@@ -156,26 +252,89 @@ impl Caller {
     }
 }
 
-/// One round trip: the user, its business's status and this token's revocation. Kept in
-/// the cache (when it is on) under the number of writes seen before the query began, so a
-/// write that ends meanwhile makes it stale at once.
-async fn load(state: &AppState, user_id: i64, jti: &str) -> Result<Option<CallerRow>, ApiError> {
+/// The columns of `CallerRow` the two loads share: the user and its business.
+const USER_COLUMNS: &str = "u.id, u.user_name, u.status, u.is_admin, u.is_system_admin, u.has_repo_account, \
+     u.business_id, b.status AS business_status, u.token_version, \
+     (SELECT COUNT(*) FROM totp t WHERE t.user_id = u.id AND t.active = 1) AS totp";
+
+/// One round trip: the user, its business's status, this token's revocation and its
+/// session. Kept in the cache (when it is on) under the number of writes seen before the
+/// query began, so a write that ends meanwhile makes it stale at once.
+async fn load_session(
+    state: &AppState,
+    user_id: i64,
+    claims: &Claims,
+    key: &str,
+) -> Result<Option<CallerRow>, ApiError> {
     let writes = state.db.writes();
-    let row: Option<CallerRow> = sqlx::query_as(
-        "SELECT u.id, u.user_name, u.status, u.is_admin, u.is_system_admin, u.has_repo_account, \
-                    u.business_id, b.status AS business_status, u.token_version, \
-                    (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $2) AS revoked \
-             FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
-             WHERE u.id = $1 AND u.deleted_at IS NULL",
-    )
+    let row: Option<CallerRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS}, \
+                (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $2) AS revoked, \
+                COALESCE((SELECT s.last_seen_time FROM sessions s WHERE s.id = $3 AND s.user_id = u.id), -1) AS seen, \
+                CAST(NULL AS BIGINT) AS token_id, CAST(NULL AS TEXT) AS scope, CAST(NULL AS BIGINT) AS expire_time \
+         FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
+         WHERE u.id = $1 AND u.deleted_at IS NULL"
+    )))
     .bind(user_id)
-    .bind(jti)
+    .bind(&claims.jti)
+    .bind(&claims.sid)
     .fetch_optional(&state.db.pool)
     .await?;
     if let Some(row) = &row {
-        state.callers.put(jti, writes, row.clone());
+        state.callers.put(key, writes, row.clone());
     }
     Ok(row)
+}
+
+/// The same for a personal token, found by its digest.
+async fn load_personal(state: &AppState, digest: &str) -> Result<Option<CallerRow>, ApiError> {
+    let writes = state.db.writes();
+    let row: Option<CallerRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS}, CAST(0 AS BIGINT) AS revoked, COALESCE(p.last_used_time, 0) AS seen, \
+                p.id AS token_id, p.scope, p.expire_time \
+         FROM personal_tokens p JOIN users u ON u.id = p.user_id \
+         LEFT JOIN businesses b ON b.id = u.business_id \
+         WHERE p.digest = $1 AND u.deleted_at IS NULL"
+    )))
+    .bind(digest)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    if let Some(row) = &row {
+        state.callers.put(digest, writes, row.clone());
+    }
+    Ok(row)
+}
+
+/// Writes down that a session or personal token was used, at most once per
+/// `OTE_SEEN_SECONDS`, off the request's path: the answer does not wait for it.
+fn touch(state: &AppState, credential: &Credential, key: &str, now: i64) {
+    state.callers.touch(key, now);
+    let db = state.db.clone();
+    let credential = credential.clone();
+    tokio::spawn(async move {
+        let written = match credential {
+            Credential::Session(claims) => {
+                sqlx::query("UPDATE sessions SET last_seen_time = $1 WHERE id = $2 AND last_seen_time < $1")
+                    .bind(now)
+                    .bind(claims.sid)
+                    .execute(&db.pool)
+                    .await
+            }
+            Credential::Personal { id, .. } => {
+                sqlx::query(
+                    "UPDATE personal_tokens SET last_used_time = $1 \
+                     WHERE id = $2 AND (last_used_time IS NULL OR last_used_time < $1)",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&db.pool)
+                .await
+            }
+        };
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "could not note when a session or token was last used");
+        }
+    });
 }
 
 /// Recently loaded callers by token id, for the SQLite deployment (see the module notes).
@@ -214,6 +373,21 @@ impl Callers {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let cached = entries.get(jti)?;
         (cached.writes == writes_now && cached.loaded.elapsed() < Self::MAX_AGE).then(|| cached.row.clone())
+    }
+
+    /// Notes in a cached entry that its session or token was just marked as used, so the
+    /// requests of the next minute do not mark it again.
+    fn touch(&self, key: &str, now: i64) {
+        if !self.enabled {
+            return;
+        }
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(cached) = entries.get_mut(key) {
+            cached.row.seen = now;
+        }
     }
 
     fn put(&self, jti: &str, writes: u64, row: CallerRow) {

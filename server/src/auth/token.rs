@@ -1,6 +1,7 @@
 //! JWTs of SPEC.md section 6: HS256 only, `iss`, `aud`, `exp`, `jti` required, a few
 //! seconds of leeway. `ver` is the user's token version: raising it ends every token
-//! issued before (password change, reset, audit to 2 or 3).
+//! issued before (password change, reset, audit to 2 or 3). `sid` is the session the
+//! token belongs to (SPEC.md section 9): kept through refreshes, ended with the session.
 
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -22,6 +23,7 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub ver: i64,
+    pub sid: String,
 }
 
 impl Claims {
@@ -45,6 +47,7 @@ impl Tokens {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // `sid` and `ver` are required too: `Claims` has no defaults.
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -57,6 +60,7 @@ impl Tokens {
         user_id: i64,
         name: &str,
         version: i64,
+        sid: &str,
         now: i64,
     ) -> Result<(String, Claims), ApiError> {
         let claims = Claims {
@@ -68,6 +72,7 @@ impl Tokens {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             ver: version,
+            sid: sid.to_owned(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)?;
@@ -99,7 +104,7 @@ mod tests {
     fn a_token_verifies_with_its_secret_only() {
         let tokens = Tokens::new(&[7; 32]);
         let now = jsonwebtoken::get_current_timestamp() as i64;
-        let (token, claims) = tokens.issue(42, "ann", 3, now).unwrap();
+        let (token, claims) = tokens.issue(42, "ann", 3, "s1", now).unwrap();
         let back = tokens.verify(&token).unwrap();
         assert_eq!((back.user_id(), back.ver, back.jti), (Some(42), 3, claims.jti));
         assert!(Tokens::new(&[8; 32]).verify(&token).is_err());
@@ -109,10 +114,14 @@ mod tests {
     fn expired_tokens_fail_beyond_the_leeway() {
         let tokens = Tokens::new(&[7; 32]);
         let now = jsonwebtoken::get_current_timestamp() as i64;
-        let (token, _) = tokens.issue(1, "ann", 0, now - LIFETIME_SECONDS - 10).unwrap();
+        let (token, _) = tokens
+            .issue(1, "ann", 0, "s1", now - LIFETIME_SECONDS - 10)
+            .unwrap();
         let err = tokens.verify(&token).unwrap_err().to_string();
         assert!(err.contains("expired"), "{err}");
-        let (token, _) = tokens.issue(1, "ann", 0, now - LIFETIME_SECONDS + 2).unwrap();
+        let (token, _) = tokens
+            .issue(1, "ann", 0, "s1", now - LIFETIME_SECONDS + 2)
+            .unwrap();
         assert!(tokens.verify(&token).is_ok());
     }
 }

@@ -1,6 +1,7 @@
 //! The API suite: every test starts the real server on port 0 with a fresh database and
 //! talks HTTP to it. One test binary, so the suite links once.
 
+mod accounts;
 mod attack;
 mod common;
 mod foundation;

@@ -24,6 +24,16 @@ const CONTRACT: &[(&str, &str)] = &[
     ("PUT", "/v1/admin/business/{id}"),
     ("DELETE", "/v1/admin/business/{id}"),
     ("GET", "/v1/admin/audit"),
+    ("POST", "/v1/user/totp"),
+    ("PUT", "/v1/user/totp"),
+    ("DELETE", "/v1/user/totp"),
+    ("DELETE", "/v1/admin/user/{id}/totp"),
+    ("GET", "/v1/user/sessions"),
+    ("DELETE", "/v1/user/sessions"),
+    ("DELETE", "/v1/user/sessions/{id}"),
+    ("POST", "/v1/user/tokens"),
+    ("GET", "/v1/user/tokens"),
+    ("DELETE", "/v1/user/tokens/{id}"),
     ("GET", "/v1/openapi.json"),
 ];
 

@@ -10,9 +10,21 @@ fn now() -> i64 {
     jsonwebtoken::get_current_timestamp() as i64
 }
 
-fn claims(user_id: i64) -> Value {
+fn claims(user_id: i64, sid: &str) -> Value {
     json!({"sub": user_id.to_string(), "name": "eve", "iat": now(), "exp": now() + 3600,
-           "jti": "0123456789abcdef", "iss": "ote-portal", "aud": "ote-portal", "ver": 0})
+           "jti": "0123456789abcdef", "iss": "ote-portal", "aud": "ote-portal", "ver": 0, "sid": sid})
+}
+
+/// The claims of a token the portal issued (its payload, unverified).
+fn payload(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn sign(algorithm: Algorithm, secret: &str, claims: &Value) -> String {
@@ -32,7 +44,9 @@ fn b64(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn forged_tokens_are_refused() {
     let portal = TestPortal::start_with(&[&format!("--jwt-secret={SECRET}")]).await;
-    let (id, _) = portal.approved("eve", false).await;
+    let (id, token) = portal.approved("eve", false).await;
+    let sid = payload(&token)["sid"].as_str().unwrap().to_owned();
+    let claims = |id| claims(id, &sid);
     // The same claims signed properly pass: the attacks below fail for their flaw alone.
     portal
         .get(
@@ -68,6 +82,12 @@ async fn forged_tokens_are_refused() {
         ("no exp", "exp", Value::Null),
         ("old version", "ver", json!(-1)),
         ("no such user", "sub", json!("999")),
+        ("no session", "sid", Value::Null),
+        (
+            "no such session",
+            "sid",
+            json!("0123456789abcdef0123456789abcdef"),
+        ),
     ] {
         let mut forged = claims(id);
         if value.is_null() {

@@ -1,5 +1,10 @@
 //! The wire types of the /v1 contract (SPEC.md sections 1-4): one definition each, used by
 //! the server's handlers, the browser UI and the tests. Field names are the seed's camelCase.
+//! Those of the accounts (SPEC.md section 9) are in `accounts`.
+
+mod accounts;
+
+pub use accounts::*;
 
 use crate::rules::{BusinessName, Comment, LongText, Password, Phone, RealName, Scale, Text, UserName};
 use serde::{Deserialize, Serialize};
@@ -256,6 +261,9 @@ impl Role {
 pub struct Credentials {
     pub user: Text,
     pub password: Text,
+    /// The one-time code (or a recovery code) when the user has two-factor sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Text>,
 }
 
 /// `GET /v1/authorization`.
@@ -273,6 +281,9 @@ pub struct Authorization {
     pub enable_ingress: bool,
     pub enable_alert: bool,
     pub enable_admin_auto_deploy: bool,
+    /// Whether the caller signs in with a one-time code (SPEC.md section 9).
+    #[serde(default)]
+    pub totp: bool,
 }
 
 /// `POST /v1/user` (registration) and `POST /v1/admin/user` (a sub-user). Registration
