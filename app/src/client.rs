@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 
 /// The storage key of the session.
 pub const SESSION_KEY: &str = "ote.session";
+/// The server's refusal while two-factor enrolment is required (SPEC.md section 9).
+pub const ENROLMENT_REQUIRED: &str = "totp: enrolment required";
 /// Tokens live an hour; the page renews its token once it is this old.
 pub const RENEW_AFTER_MS: u64 = 45 * 60 * 1000;
 
@@ -78,9 +80,19 @@ mod browser {
         LocalStorage::delete(SESSION_KEY);
     }
 
+    thread_local! {
+        /// Set once the page is leaving for the login form: the first reason given is the
+        /// one shown (a 401 says "expired"; the home page, finding nobody signed in a
+        /// moment later, must not overwrite it with "signed-out").
+        static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
     /// Leaves the page for the login form, saying why.
     pub fn to_login(reason: &str) {
         forget();
+        if LEAVING.replace(true) {
+            return;
+        }
         if let Some(window) = web_sys::window() {
             let _ = window.location().set_href(&format!("/login?reason={reason}"));
         }
@@ -187,6 +199,14 @@ mod browser {
         }
         if matches!(&reply, Err(failure) if failure.status == 401) {
             to_login("expired");
+        }
+        // OTE_REQUIRE_TOTP covers the caller, who has not enrolled: the Security page is
+        // the one page that works.
+        if matches!(&reply, Err(failure) if failure.status == 403 && failure.message == ENROLMENT_REQUIRED)
+            && let Some(window) = web_sys::window()
+            && window.location().pathname().ok().as_deref() != Some("/security")
+        {
+            let _ = window.location().set_href("/security?reason=enrol");
         }
         reply
     }

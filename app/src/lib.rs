@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("business") view=pages::BusinessPage />
                         <Route path=path!("/business/:id") view=pages::BusinessDetail />
                         <Route path=StaticSegment("audit") view=pages::Audit />
+                        <Route path=StaticSegment("security") view=pages::Security />
                     </Routes>
                 </main>
             </div>
@@ -107,6 +108,7 @@ fn Nav(session: session::Session) -> impl IntoView {
                                 link("/business", if role == Role::SystemAdmin { T::Businesses } else { T::Business })
                             })}
                         {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/audit", T::AuditLog))}
+                        {link("/security", T::Security)}
                         <span class="who">{me.display_name}</span>
                         <button type="button" class="secondary" on:click=move |_| pages::sign_out()>
                             {i18n.t(T::SignOut)}

@@ -284,6 +284,10 @@ pub struct Authorization {
     /// Whether the caller signs in with a one-time code (SPEC.md section 9).
     #[serde(default)]
     pub totp: bool,
+    /// Beyond the contract: whether `OTE_REQUIRE_TOTP` covers the caller (who, without
+    /// `totp`, may only enrol), so the UI can open the Security page at once.
+    #[serde(default)]
+    pub totp_required: bool,
 }
 
 /// `POST /v1/user` (registration) and `POST /v1/admin/user` (a sub-user). Registration
@@ -344,6 +348,9 @@ pub struct User {
     pub is_admin: bool,
     pub role: Role,
     pub business_id: Option<i64>,
+    /// Whether the user signs in with a one-time code (SPEC.md section 9).
+    #[serde(default)]
+    pub totp: bool,
 }
 
 /// `{id}` of a created resource.

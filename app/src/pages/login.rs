@@ -18,6 +18,9 @@ pub fn Login() -> impl IntoView {
     let user = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let show_password = RwSignal::new(false);
+    // Two-factor sign-in: the server asks for the code once the password was right.
+    let code = RwSignal::new(String::new());
+    let needs_code = RwSignal::new(false);
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
     let navigate = leptos_router::hooks::use_navigate();
@@ -44,10 +47,20 @@ pub fn Login() -> impl IntoView {
         if errors.has_fields() {
             return;
         }
+        let code = if needs_code.get_untracked() {
+            let typed = code.get_untracked();
+            if typed.trim().is_empty() {
+                errors.set_field("code", i18n.now(T::Required).to_owned());
+                return;
+            }
+            Text::parse(typed.trim()).ok()
+        } else {
+            None
+        };
         let credentials = Credentials {
             user: name,
             password: secret,
-            code: None,
+            code,
         };
         busy.set(true);
         let navigate = navigate.clone();
@@ -67,12 +80,22 @@ pub fn Login() -> impl IntoView {
                         .ok()
                         .and_then(|e| e.data);
                     session.me.refetch();
-                    let target = if me.map(|m| m.role) == Some(Role::Pending) {
-                        "/awaiting"
-                    } else {
-                        "/"
+                    let target = match me {
+                        Some(me) if me.role == Role::Pending => "/awaiting",
+                        Some(me) if me.totp_required && !me.totp => "/security?reason=enrol",
+                        _ => "/",
                     };
                     navigate(target, Default::default());
+                }
+                Err(failure) if failure.status == 401 && failure.message.starts_with("code:") => {
+                    if needs_code.get_untracked() {
+                        errors.set_field("code", i18n.now(T::CodeInvalid).to_owned());
+                    } else {
+                        needs_code.set(true);
+                        errors
+                            .general
+                            .set(Some((true, i18n.now(T::CodeNeeded).to_owned())));
+                    }
                 }
                 Err(failure) => {
                     let message = match (failure.status, failure.retry_after) {
@@ -119,6 +142,16 @@ pub fn Login() -> impl IntoView {
                         {move || errors.of("password").get()}
                     </p>
                 </div>
+                {move || needs_code.get().then(|| view! {
+                    <Field
+                        id="login-code"
+                        label=T::OneTimeCode
+                        value=code
+                        error=errors.of("code")
+                        autocomplete="one-time-code"
+                        hint=T::CodeHint
+                    />
+                })}
                 <button type="submit" disabled=move || busy.get()>
                     {i18n.t(T::SignIn)}
                 </button>

@@ -5,6 +5,7 @@ mod business;
 mod home;
 mod login;
 mod register;
+mod security;
 mod users;
 
 pub use audit::Audit;
@@ -12,6 +13,7 @@ pub use business::{BusinessDetail, BusinessPage};
 pub use home::Home;
 pub use login::{Awaiting, Login};
 pub use register::Register;
+pub use security::Security;
 pub use users::Users;
 
 use crate::client::Failure;

@@ -196,6 +196,7 @@ enum Pending {
     Forbid,
     Delete,
     Reset,
+    ResetTotp,
 }
 
 #[component]
@@ -286,6 +287,16 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             }
                                 .into_any()
                         }
+                        Pending::ResetTotp => {
+                            view! {
+                                <Confirm
+                                    question=format!("{} ({name})", i18n.now(T::ConfirmResetTwoFactor))
+                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}/totp"), None)
+                                    on_no=move |_| asking.set(Pending::Nothing)
+                                />
+                            }
+                                .into_any()
+                        }
                         Pending::Reset => {
                             view! {
                                 <form class="confirm" role="dialog" aria-label=i18n.t(T::ResetPassword) on:submit=reset>
@@ -345,6 +356,11 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                                 <button type="button" class="secondary" on:click=move |_| asking.set(Pending::Reset)>
                                     {i18n.t(T::ResetPassword)}
                                 </button>
+                                {user.totp.then(|| view! {
+                                    <button type="button" class="secondary" on:click=move |_| asking.set(Pending::ResetTotp)>
+                                        {i18n.t(T::ResetTwoFactor)}
+                                    </button>
+                                })}
                                 <button type="button" class="danger" on:click=move |_| asking.set(Pending::Delete)>
                                     {i18n.t(T::Delete)}
                                 </button>

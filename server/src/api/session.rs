@@ -2,7 +2,7 @@
 
 use super::{Message, Reply, now, ok};
 use crate::accounts::{sessions, totp};
-use crate::auth::{Caller, throttle};
+use crate::auth::{Caller, access, throttle};
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::limits::{ClientAddr, PasswordWork};
@@ -175,5 +175,6 @@ pub async fn info(State(state): State<AppState>, caller: Caller) -> Reply<Author
         enable_alert: flags.enable_alert,
         enable_admin_auto_deploy: flags.enable_admin_auto_deploy,
         totp: caller.totp,
+        totp_required: access::covers(state.config.accounts.require_totp, caller.role),
     }))
 }

@@ -32,6 +32,7 @@ struct UserRow {
     is_system_admin: i64,
     business_id: Option<i64>,
     business_status: Option<i64>,
+    totp: i64,
 }
 
 impl UserRow {
@@ -51,6 +52,7 @@ impl UserRow {
             update_time: self.update_time,
             is_admin: self.is_admin != 0,
             business_id: self.business_id,
+            totp: self.totp != 0,
         })
     }
 }
@@ -218,7 +220,8 @@ async fn set_password(
 }
 
 const USER_COLUMNS: &str = "u.id, u.user_name, u.status, u.real_name, u.phone, u.create_time, u.update_time, \
-     u.is_admin, u.is_system_admin, u.business_id, b.status AS business_status";
+     u.is_admin, u.is_system_admin, u.business_id, b.status AS business_status, \
+     (SELECT COUNT(*) FROM totp t WHERE t.user_id = u.id AND t.active = 1) AS totp";
 
 /// The users the caller administers: all for the system administrator, its business's
 /// for a business admin.

@@ -320,7 +320,11 @@ async fn the_admins_policy_allows_only_enrolment_until_done() {
     let portal = TestPortal::start_with(&["--require-totp=admins"]).await;
     let plain = portal.register("plain", false).await;
     let admin = portal.admin_token().await;
-    portal.get("/v1/authorization", Some(&admin)).await.expect(200);
+    let me = portal.get("/v1/authorization", Some(&admin)).await.expect(200);
+    assert_eq!(
+        (&me.body["data"]["totp"], &me.body["data"]["totpRequired"]),
+        (&json!(false), &json!(true))
+    );
     for (method, path) in [
         (Method::GET, "/v1/admin/user"),
         (Method::GET, "/v1/admin/audit"),

@@ -37,7 +37,7 @@ async fn register_approve_request_a_business_approve_it_and_create_a_sub_user() 
     let me = portal.get("/v1/authorization", Some(&alice)).await.expect(200);
     assert_eq!(
         me.body["data"],
-        json!({"displayName": "alice", "hasRepoAccount": false, "role": 1, "isAdmin": true, "privateProject": false, "totp": false,
+        json!({"displayName": "alice", "hasRepoAccount": false, "role": 1, "isAdmin": true, "privateProject": false, "totp": false, "totpRequired": false,
                "enableIngress": false, "enableAlert": false, "enableAdminAutoDeploy": false})
     );
 

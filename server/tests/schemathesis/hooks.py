@@ -91,7 +91,8 @@ class SystemAdministrator:
     need someone else, a new user for each case (the fuzzer, as the system administrator,
     may reset or forbid any user it finds): `PUT /v1/user`, whose wrong old passwords
     count toward the caller's login throttle (5 would lock the fuzzer out), and
-    `POST /v1/business`, which only an approved admin without a business may call."""
+    `POST /v1/business`, which only an approved admin without a business may call, and
+    `POST /v1/user/tokens`, where one user may hold at most 100 tokens."""
 
     token = None
     others = {}
@@ -110,6 +111,8 @@ class SystemAdministrator:
             return None
         if operation == ("POST", "/v1/business"):
             return self.other(operation, "fz-founder", is_admin=True, uses=1)
+        if operation == ("POST", "/v1/user/tokens"):
+            return self.other(operation, "fz-scripter", is_admin=False, uses=50)
         return self.root()
 
     def other(self, operation, prefix, is_admin, uses):
@@ -135,6 +138,8 @@ def state_valid_body(operation, body):
         return {"user": Credentials.current(), "password": PASSWORD}
     if operation == ("PUT", "/v1/user"):
         return dict(body, oldPassword=PASSWORD)
+    if operation == ("DELETE", "/v1/user/totp"):
+        return dict(body, password=ADMIN_PASSWORD)
     if operation == ("POST", "/v1/admin/user") and "businessId" in body:
         return dict(body, businessId=BUSINESSES[next(SERIAL) % len(BUSINESSES)])
     return body

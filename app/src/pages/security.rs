@@ -1,0 +1,383 @@
+//! Security, for every signed-in user (SPEC.md section 9): two-factor sign-in (enrol with
+//! the QR code or the key, recovery codes, turn off), sessions (end one, end the others),
+//! and personal access tokens (create, shown once, revoke).
+
+use super::{FormErrors, rule_text};
+use crate::client::{self, Method};
+use crate::components::{Field, Notice, error_row, format_time, note_row};
+use crate::i18n::{T, use_i18n};
+use crate::model::{
+    CreatedToken, NewPersonalToken, PasswordConfirmation, PersonalToken, RecoveryCodes, Session, TokenScope,
+    TotpCode, TotpEnrolment,
+};
+use crate::rules::{Text, TokenName};
+use crate::session::use_session;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn Security() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let must_enrol = move || {
+        (query.get().get("reason").as_deref() == Some("enrol"))
+            .then(|| (false, i18n.now(T::EnrolmentRequired).to_owned()))
+    };
+    view! {
+        <Notice message=Signal::derive(must_enrol) />
+        <TwoFactor />
+        <Sessions />
+        <Tokens />
+    }
+}
+
+/// Copies `text` to the clipboard and says so.
+fn copy(text: String, notice: RwSignal<Option<(bool, String)>>, done: &'static str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(&text);
+        notice.set(Some((true, done.to_owned())));
+    }
+    let _ = (text, notice, done);
+}
+
+/// A "Copy" button for `text`.
+#[component]
+fn CopyButton(text: String, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button type="button" class="secondary" on:click=move |_| copy(text.clone(), notice, i18n.now(T::Copied))>
+            {i18n.t(T::Copy)}
+        </button>
+    }
+}
+
+#[component]
+fn TwoFactor() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let enrolment = RwSignal::new(None::<TotpEnrolment>);
+    let codes = RwSignal::new(None::<Vec<String>>);
+    let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let on = move || session.me.get().flatten().is_some_and(|me| me.totp);
+
+    let start = move |_| {
+        errors.clear();
+        leptos::task::spawn_local(async move {
+            match client::call::<TotpEnrolment>(Method::Post, "/v1/user/totp", None::<&()>).await {
+                Ok(envelope) => enrolment.set(envelope.data),
+                Err(failure) => errors.show(i18n, &failure, &[]),
+            }
+        });
+    };
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let Some(code) = errors.check(i18n, "code", Text::parse(code.get_untracked().trim())) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match client::call::<RecoveryCodes>(Method::Put, "/v1/user/totp", Some(&TotpCode { code })).await
+            {
+                Ok(envelope) => {
+                    enrolment.set(None);
+                    codes.set(envelope.data.map(|d| d.recovery_codes));
+                    session.me.refetch();
+                }
+                Err(failure) if failure.status == 422 => {
+                    errors.set_field("code", i18n.now(T::CodeInvalid).to_owned());
+                }
+                Err(failure) => errors.show(i18n, &failure, &[]),
+            }
+        });
+    };
+    let turn_off = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let Some(password) = errors.check(i18n, "password", Text::parse(&password.get_untracked())) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let body = PasswordConfirmation { password };
+            match client::call::<()>(Method::Delete, "/v1/user/totp", Some(&body)).await {
+                Ok(_) => session.me.refetch(),
+                Err(failure) => errors.show(i18n, &failure, &["password"]),
+            }
+        });
+    };
+
+    view! {
+        <section class="card narrow" id="two-factor">
+            <h1>{i18n.t(T::Security)}</h1>
+            <h2>{i18n.t(T::TwoFactor)}</h2>
+            <Notice message=errors.general />
+            {move || {
+                if let Some(list) = codes.get() {
+                    let text = list.join("\n");
+                    let href = format!("data:text/plain;charset=utf-8,{}", text.replace('\n', "%0A"));
+                    view! {
+                        <h3>{i18n.t(T::RecoveryCodes)}</h3>
+                        <p>{i18n.t(T::RecoveryCodesText)}</p>
+                        <ol class="codes">{list.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ol>
+                        <CopyButton text notice=errors.general />
+                        <a class="button secondary" href=href download="ote-portal-recovery-codes.txt">
+                            {i18n.t(T::Download)}
+                        </a>
+                    }
+                        .into_any()
+                } else if on() {
+                    view! {
+                        <p data-totp="on">{i18n.t(T::TwoFactorOn)}</p>
+                        <form class="form" novalidate on:submit=turn_off>
+                            <Field
+                                id="totp-password"
+                                label=T::Password
+                                value=password
+                                error=errors.of("password")
+                                kind="password"
+                                autocomplete="current-password"
+                            />
+                            <button type="submit" class="danger">{i18n.t(T::TurnOff)}</button>
+                        </form>
+                    }
+                        .into_any()
+                } else if let Some(enrolment) = enrolment.get() {
+                    view! {
+                        <p>{i18n.t(T::ScanCode)}</p>
+                        <div class="qr" role="img" aria-label=i18n.t(T::TwoFactor) inner_html=enrolment.qr_svg></div>
+                        <p>
+                            {i18n.t(T::SecretKey)} ": " <code id="totp-secret">{enrolment.secret}</code>
+                        </p>
+                        <form class="form" novalidate on:submit=confirm>
+                            <Field
+                                id="totp-code"
+                                label=T::OneTimeCode
+                                value=code
+                                error=errors.of("code")
+                                autocomplete="one-time-code"
+                            />
+                            <button type="submit">{i18n.t(T::TurnOn)}</button>
+                        </form>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <p data-totp="off">{i18n.t(T::TwoFactorOff)}</p>
+                        <button type="button" on:click=start>{i18n.t(T::SetUpTwoFactor)}</button>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// Runs `method path` and reloads (or reports) on the answer.
+fn act(method: Method, path: String, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) {
+    leptos::task::spawn_local(async move {
+        match client::call::<()>(method, &path, None::<&()>).await {
+            Ok(_) => reload.update(|n| *n += 1),
+            Err(failure) => notice.set(Some((false, failure.message))),
+        }
+    });
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let i18n = use_i18n();
+    let reload = RwSignal::new(0u32);
+    let notice = RwSignal::new(None);
+    let sessions = LocalResource::new(move || {
+        reload.track();
+        async move { client::get::<Vec<Session>>("/v1/user/sessions").await }
+    });
+    view! {
+        <section class="card wide" id="sessions">
+            <h2>{i18n.t(T::Sessions)}</h2>
+            <Notice message=notice />
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th>{i18n.t(T::Device)}</th>
+                            <th>{i18n.t(T::Address)}</th>
+                            <th>{i18n.t(T::Created)}</th>
+                            <th>{i18n.t(T::LastSeen)}</th>
+                            <th>{i18n.t(T::Actions)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || match sessions.get() {
+                            None => note_row("5", i18n.t(T::Loading)),
+                            Some(Err(failure)) => error_row("5", failure.message),
+                            Some(Ok(envelope)) => {
+                                envelope
+                                    .data
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|s| {
+                                        let path = format!("/v1/user/sessions/{}", s.id);
+                                        view! {
+                                            <tr data-current=s.current.to_string()>
+                                                <td>
+                                                    {s.user_agent}
+                                                    {s.current.then(|| view! { " " <span class="badge approved">{i18n.t(T::ThisDevice)}</span> })}
+                                                </td>
+                                                <td>{s.ip}</td>
+                                                <td>{format_time(s.create_time)}</td>
+                                                <td>{format_time(s.last_seen_time)}</td>
+                                                <td class="actions">
+                                                    {(!s.current).then(|| view! {
+                                                        <button type="button" class="secondary" on:click=move |_| act(Method::Delete, path.clone(), reload, notice)>
+                                                            {i18n.t(T::End)}
+                                                        </button>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any()
+                            }
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <button type="button" class="secondary" on:click=move |_| act(Method::Delete, "/v1/user/sessions".into(), reload, notice)>
+                {i18n.t(T::EndOthers)}
+            </button>
+        </section>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let i18n = use_i18n();
+    let reload = RwSignal::new(0u32);
+    let errors = FormErrors::new();
+    let name = RwSignal::new(String::new());
+    let days = RwSignal::new("30".to_owned());
+    let scope = RwSignal::new(TokenScope::Read);
+    let created = RwSignal::new(None::<String>);
+    let tokens = LocalResource::new(move || {
+        reload.track();
+        async move { client::get::<Vec<PersonalToken>>("/v1/user/tokens").await }
+    });
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let token_name = TokenName::parse(&name.get_untracked()).ok();
+        if token_name.is_none() {
+            errors.set_field(
+                "name",
+                rule_text(i18n.lang(), "realName").unwrap_or_default().to_owned(),
+            );
+        }
+        let expires = days
+            .get_untracked()
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=365).contains(d));
+        if expires.is_none() {
+            let rule = if i18n.lang() == crate::i18n::Lang::Zh {
+                "须为 1 到 365 的整数"
+            } else {
+                "must be a whole number from 1 to 365"
+            };
+            errors.set_field("expiresInDays", rule.to_owned());
+        }
+        let (Some(name), Some(expires_in_days)) = (token_name, expires) else {
+            return;
+        };
+        let body = NewPersonalToken {
+            name,
+            expires_in_days,
+            scope: scope.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match client::call::<CreatedToken>(Method::Post, "/v1/user/tokens", Some(&body)).await {
+                Ok(envelope) => {
+                    created.set(envelope.data.map(|d| d.token));
+                    reload.update(|n| *n += 1);
+                }
+                Err(failure) => errors.show(i18n, &failure, &["name", "expiresInDays"]),
+            }
+        });
+    };
+    view! {
+        <section class="card wide" id="tokens">
+            <h2>{i18n.t(T::PersonalTokens)}</h2>
+            <Notice message=errors.general />
+            {move || created.get().map(|token| view! {
+                <div class="notice ok" role="status">
+                    <p>{i18n.t(T::TokenShownOnce)}</p>
+                    <input id="new-token" readonly value=token.clone() aria-label=i18n.t(T::PersonalTokens) />
+                    <CopyButton text=token notice=errors.general />
+                </div>
+            })}
+            <form class="form inline" novalidate on:submit=create>
+                <Field id="token-name" label=T::TokenName value=name error=errors.of("name") />
+                <Field id="token-days" label=T::ExpiresInDays value=days error=errors.of("expiresInDays") kind="number" />
+                <div class="field">
+                    <label for="token-scope">{i18n.t(T::Scope)}</label>
+                    <select id="token-scope" on:change=move |ev| {
+                        scope.set(if event_target_value(&ev) == "write" { TokenScope::Write } else { TokenScope::Read })
+                    }>
+                        <option value="read">{i18n.t(T::ScopeRead)}</option>
+                        <option value="write">{i18n.t(T::ScopeWrite)}</option>
+                    </select>
+                </div>
+                <button type="submit">{i18n.t(T::CreateToken)}</button>
+            </form>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th>{i18n.t(T::TokenName)}</th>
+                            <th>{i18n.t(T::Scope)}</th>
+                            <th>{i18n.t(T::Created)}</th>
+                            <th>{i18n.t(T::Expires)}</th>
+                            <th>{i18n.t(T::LastSeen)}</th>
+                            <th>{i18n.t(T::Actions)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || match tokens.get() {
+                            None => note_row("6", i18n.t(T::Loading)),
+                            Some(Err(failure)) => error_row("6", failure.message),
+                            Some(Ok(envelope)) => {
+                                envelope
+                                    .data
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|t| {
+                                        let path = format!("/v1/user/tokens/{}", t.id);
+                                        let last_used = t.last_used_time;
+                                        view! {
+                                            <tr data-token=t.name.clone()>
+                                                <td>{t.name.clone()}</td>
+                                                <td>{t.scope.as_str()}</td>
+                                                <td>{format_time(t.create_time)}</td>
+                                                <td>{format_time(t.expire_time)}</td>
+                                                <td>{move || last_used.map(format_time).unwrap_or_else(|| i18n.now(T::Never).to_owned())}</td>
+                                                <td class="actions">
+                                                    <button type="button" class="danger" on:click=move |_| act(Method::Delete, path.clone(), reload, errors.general)>
+                                                        {i18n.t(T::Revoke)}
+                                                    </button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any()
+                            }
+                        }}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
