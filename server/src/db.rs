@@ -100,6 +100,17 @@ pub fn conflict_message(err: &sqlx::Error) -> Option<&'static str> {
     Some(message.unwrap_or("a value that must be unique is already taken"))
 }
 
+/// Whether `err` is PostgreSQL ending a transaction to break a deadlock (`40P01`) or a
+/// serialization failure (`40001`): nothing is written, and the same request may succeed
+/// when sent again. (Two admins of one business acting on each other at the same moment
+/// lock their own rows first, then each other's.)
+pub fn is_collision(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db_err) = err else {
+        return false;
+    };
+    matches!(db_err.code().as_deref(), Some("40P01" | "40001"))
+}
+
 /// `%`, `_` and `\` match themselves in a `LIKE ... ESCAPE '\'` pattern after this.
 pub fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")

@@ -71,12 +71,19 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     /// Unique-constraint violations become 409 here, once, named after the constraint;
-    /// everything else the database says is internal.
+    /// two transactions that each waited for the other (PostgreSQL picks one to fail) 503
+    /// with `Retry-After`; everything else the database says is internal.
     fn from(err: sqlx::Error) -> Self {
-        match crate::db::conflict_message(&err) {
-            Some(message) => Self::Conflict(message.to_owned()),
-            None => Self::internal(err),
+        if let Some(message) = crate::db::conflict_message(&err) {
+            return Self::Conflict(message.to_owned());
         }
+        if crate::db::is_collision(&err) {
+            return Self::Unavailable {
+                message: "database: this change collided with a simultaneous one; try again".into(),
+                retry_after: Some(1),
+            };
+        }
+        Self::internal(err)
     }
 }
 

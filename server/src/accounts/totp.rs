@@ -317,6 +317,7 @@ pub async fn disable(
         (status = 404, description = "No such user in the caller's scope", body = Message),
         (status = 409, description = "The user has no two-factor sign-in", body = Message),
         (status = 422, description = "Bad id", body = Message),
+        (status = 503, description = "Collided with a simultaneous change (two admins acting on each other); try again after `Retry-After`", body = Message),
     ))]
 pub async fn reset(State(state): State<AppState>, admin: Admin, Id(id): Id) -> Reply {
     let now = now();

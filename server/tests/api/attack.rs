@@ -780,3 +780,36 @@ async fn every_response_carries_the_security_headers_and_pages_a_fresh_script_no
             .contains("max-age=")
     );
 }
+
+#[tokio::test]
+async fn two_admins_of_one_business_deleting_each_other_at_once_never_get_a_500() {
+    // Each locks its own row first (the caller is re-checked), then the other's: on
+    // PostgreSQL one of them is picked to fail, and must hear 503 with Retry-After, not 500.
+    let portal = TestPortal::start().await;
+    let (_, _, boss) = portal.business_admin("pair-boss", "pair-shop").await;
+    for round in 0..10 {
+        let (a_id, a) = portal.member(&boss, &format!("pair-a{round}"), true).await;
+        let (b_id, b) = portal.member(&boss, &format!("pair-b{round}"), true).await;
+        let (a_deletes_b, b_deletes_a) = (format!("/v1/admin/user/{b_id}"), format!("/v1/admin/user/{a_id}"));
+        let (ab, ba) = tokio::join!(
+            portal.delete(&a_deletes_b, Some(&a)),
+            portal.delete(&b_deletes_a, Some(&b)),
+        );
+        let statuses = [ab.status.as_u16(), ba.status.as_u16()];
+        for (reply, status) in [(&ab, statuses[0]), (&ba, statuses[1])] {
+            assert!(
+                [200, 401, 503].contains(&status),
+                "round {round}: {status} {}",
+                reply.body
+            );
+            if status == 503 {
+                assert_eq!(reply.headers["retry-after"], "1");
+            }
+        }
+        // Whoever went first deleted the other, whose own request then found itself gone.
+        assert!(
+            statuses.iter().filter(|s| **s == 200).count() <= 1,
+            "round {round}: {statuses:?}"
+        );
+    }
+}
