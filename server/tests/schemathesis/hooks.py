@@ -7,6 +7,9 @@ it: logout and refresh are operations too) and, half of the time, aims `{id}` at
 real rows, so that every operation is reached past its 404.
 """
 
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 import os
@@ -76,12 +79,58 @@ def seed():
 
 def fresh_user(prefix, is_admin):
     """A new approved user, logged in: (name, token)."""
+    name, token, _ = fresh_user_with_id(prefix, is_admin)
+    return name, token
+
+
+def fresh_user_with_id(prefix, is_admin):
     name = f"{prefix}{next(SERIAL)}"
     status, body = call("POST", "/v1/user", user_body(name, is_admin))
     assert status == 200, body
     root = SystemAdministrator.root()
     assert call("PUT", f"/v1/admin/user/{body['data']['id']}", {"status": 1}, root)[0] == 200
-    return name, login(name, PASSWORD)
+    return name, login(name, PASSWORD), body["data"]["id"]
+
+
+def totp_code(secret, at=None):
+    """RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[-1] & 15
+    return f"{(int.from_bytes(mac[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def enrolling_user():
+    """A new user who has started enrolling in two-factor sign-in: (id, token, secret)."""
+    _, token, id = fresh_user_with_id("fz-enrol", False)
+    status, body = call("POST", "/v1/user/totp", {}, token)
+    assert status == 200, body
+    return id, token, body["data"]["secret"]
+
+
+def two_factor_user():
+    """The id of a new user with two-factor sign-in on, for the administrator to reset."""
+    id, token, secret = enrolling_user()
+    status, body = call("PUT", "/v1/user/totp", {"code": totp_code(secret, time.time() - 30)}, token)
+    assert status == 200, body
+    return id
+
+
+def personal_token_id():
+    """The id of a new personal token of the system administrator (the fuzzer)."""
+    status, body = call("POST", "/v1/user/tokens", {"name": "fz", "expiresInDays": 1, "scope": "read"},
+                        SystemAdministrator.root())
+    assert status == 200, body
+    return body["data"]["id"]
+
+
+def other_session_id():
+    """The id of a new session of the system administrator, besides the fuzzer's own."""
+    token = login(ADMIN, ADMIN_PASSWORD)
+    status, body = call("GET", "/v1/user/sessions", token=token)
+    assert status == 200, body
+    return next(s["id"] for s in body["data"] if s["current"])
 
 
 @schemathesis.auth(refresh_interval=None)
@@ -105,6 +154,9 @@ class SystemAdministrator:
 
     def get(self, case, ctx):
         operation = (case.operation.method.upper(), case.operation.path)
+        if operation == ("PUT", "/v1/user/totp") and "Authorization" in (case.headers or {}):
+            # map_case chose the enrolling user whose code the body holds.
+            return case.headers["Authorization"]
         if operation == ("PUT", "/v1/user"):
             return self.other(operation, "fz-changer", is_admin=False, uses=1)
         if operation == ("POST", "/v1/authorization"):
@@ -169,11 +221,29 @@ def map_case(ctx, case):
         return case
     operation = (case.operation.method.upper(), case.operation.path)
     case.body = state_valid_body(operation, case.body)
+    if operation == ("PUT", "/v1/user/totp") and isinstance(case.body, dict):
+        # A right code can only come from the secret: a user who just started enrolling.
+        _, token, secret = enrolling_user()
+        case.body = dict(case.body, code=totp_code(secret))
+        case.headers = dict(case.headers or {}, Authorization=token)
     params = case.path_parameters or {}
     if str(params.get("id")) == "None":
-        pool = BUSINESSES if "business" in case.operation.path else USERS
-        params["id"] = pool[next(SERIAL) % len(pool)]
+        path = case.operation.path
+        if path in FRESH_IDS:
+            params["id"] = FRESH_IDS[path]()
+        else:
+            pool = BUSINESSES if "business" in path else USERS
+            params["id"] = pool[next(SERIAL) % len(pool)]
     return case
+
+
+# Rows made afresh for the operations that use them up (a reset two-factor, a revoked
+# token, an ended session are gone after one success).
+FRESH_IDS = {
+    "/v1/admin/user/{id}/totp": two_factor_user,
+    "/v1/user/tokens/{id}": personal_token_id,
+    "/v1/user/sessions/{id}": other_session_id,
+}
 
 
 @schemathesis.hook
@@ -181,8 +251,12 @@ def map_path_parameters(ctx, path_parameters):
     """Every other generated id becomes the id of a real row of the right kind (a counter,
     not a coin: Hypothesis seeds `random` for each case)."""
     if path_parameters and "id" in path_parameters and next(SERIAL) % 2 == 0:
-        pool = BUSINESSES if "business" in ctx.operation.path else USERS
-        path_parameters["id"] = pool[next(SERIAL) % len(pool)]
+        path = ctx.operation.path
+        if path in FRESH_IDS:
+            path_parameters["id"] = FRESH_IDS[path]()
+        else:
+            pool = BUSINESSES if "business" in path else USERS
+            path_parameters["id"] = pool[next(SERIAL) % len(pool)]
     return path_parameters
 
 
