@@ -16,7 +16,13 @@ use axum::extract::State;
 const MAX_USER_AGENT: usize = 256;
 
 /// Starts a session for a login; its id goes into the token as `sid`.
-pub async fn start(db: &Db, user_id: i64, user_agent: &str, ip: &str, now: i64) -> Result<String, ApiError> {
+pub async fn start(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    user_agent: &str,
+    ip: &str,
+    now: i64,
+) -> Result<String, ApiError> {
     let id = super::random_hex(16);
     let user_agent: String = user_agent
         .chars()
@@ -32,7 +38,7 @@ pub async fn start(db: &Db, user_id: i64, user_agent: &str, ip: &str, now: i64) 
     .bind(now)
     .bind(user_agent)
     .bind(ip)
-    .execute(&db.pool)
+    .execute(conn)
     .await?;
     Ok(id)
 }

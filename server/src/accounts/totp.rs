@@ -76,20 +76,17 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-/// The login's second factor for `user_id`. `Ok(true)`: no two-factor, or a good code
-/// (now spent); `Ok(false)`: a wrong or spent code, which the throttle counts; 401 when
-/// the code is missing (the password was right, so that attempt does not count).
+/// The login's second factor for `user_id`, whose active TOTP secret (if any) the login
+/// read with the user. `Ok(true)`: no two-factor, or a good code (now spent);
+/// `Ok(false)`: a wrong or spent code, which the throttle counts; 401 when the code is
+/// missing (the password was right, so that attempt does not count).
 pub async fn second_factor(
     state: &AppState,
     user_id: i64,
+    secret: Option<&str>,
     code: Option<&Text>,
     now: i64,
 ) -> Result<bool, ApiError> {
-    let secret: Option<String> =
-        sqlx::query_scalar("SELECT secret FROM totp WHERE user_id = $1 AND active = 1")
-            .bind(user_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
     let Some(secret) = secret else {
         return Ok(true);
     };
@@ -98,7 +95,7 @@ pub async fn second_factor(
         return Err(ApiError::Unauthorized("code: a one-time code is required".into()));
     };
     let step_seconds = state.config.accounts.totp_step_seconds;
-    if let Some(step) = step_of(&secret, code, step_seconds, now)? {
+    if let Some(step) = step_of(secret, code, step_seconds, now)? {
         let taken = sqlx::query(
             "UPDATE totp SET last_step = $1 WHERE user_id = $2 AND active = 1 AND last_step < $1",
         )

@@ -22,6 +22,8 @@ struct LoginRow {
     password_hash: String,
     status: i64,
     token_version: i64,
+    /// The TOTP secret when two-factor sign-in is on.
+    totp_secret: Option<String>,
 }
 
 /// Log in: `{user, password}` (and `code` with two-factor sign-in) → `{token}` of a new
@@ -52,8 +54,9 @@ pub async fn login(
     };
     let now = now();
     let user: Option<LoginRow> = sqlx::query_as(
-        "SELECT id, user_name, password_hash, status, token_version FROM users \
-         WHERE lower(user_name) = $1 AND deleted_at IS NULL",
+        "SELECT id, user_name, password_hash, status, token_version, \
+                (SELECT secret FROM totp t WHERE t.user_id = users.id AND t.active = 1) AS totp_secret \
+         FROM users WHERE lower(user_name) = $1 AND deleted_at IS NULL",
     )
     .bind(&key)
     .fetch_optional(&state.db.pool)
@@ -63,20 +66,21 @@ pub async fn login(
     // password was right) gives its attempt back.
     let hash = user.as_ref().map(|u| u.password_hash.as_str());
     let password_right = AtomicBool::new(false);
-    let verified = throttle::guarded_check(&state.db, &key, now, async {
+    let passed = throttle::check(&state.db, &key, now, async {
         let right = state.passwords.verify(password, hash).await?;
         match &user {
             Some(found) if right => {
                 password_right.store(true, Ordering::Relaxed);
-                totp::second_factor(&state, found.id, credentials.code.as_ref(), now).await
+                let secret = found.totp_secret.as_deref();
+                totp::second_factor(&state, found.id, secret, credentials.code.as_ref(), now).await
             }
             _ => Ok(false),
         }
     })
     .await?;
-    let user = match user {
-        Some(user) if verified => user,
-        Some(_) if password_right.load(Ordering::Relaxed) => {
+    let (user, passed) = match (user, passed) {
+        (Some(user), Some(passed)) => (user, passed),
+        (Some(_), None) if password_right.load(Ordering::Relaxed) => {
             return Err(ApiError::Unauthorized(
                 "code: is not valid or was used already".into(),
             ));
@@ -96,7 +100,12 @@ pub async fn login(
         .get(USER_AGENT)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .unwrap_or_default();
-    let sid = sessions::start(&state.db, user.id, &user_agent, &ip.to_string(), now).await?;
+    // The name starts afresh and the session begins in one commit. Session rows are no
+    // caller's yet, so this leaves the caller cache alone.
+    let mut tx = state.db.begin_side_write().await?;
+    passed.clear(&mut tx).await?;
+    let sid = sessions::start(&mut tx, user.id, &user_agent, &ip.to_string(), now).await?;
+    tx.commit().await?;
     let (token, _) = state
         .tokens
         .issue(user.id, &user.user_name, user.token_version, &sid, now)?;

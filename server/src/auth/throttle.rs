@@ -12,6 +12,7 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use app::rules::UserName;
+use sqlx::AnyConnection;
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECONDS: i64 = 15 * 60;
@@ -90,16 +91,6 @@ async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
 }
 
 impl Attempt {
-    /// The password was right: the name starts afresh.
-    async fn passed(mut self, db: &Db) -> Result<(), ApiError> {
-        self.settled = true;
-        sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
-            .bind(&self.key)
-            .execute(&db.pool)
-            .await?;
-        Ok(())
-    }
-
     /// The password was never checked (the server was busy, or failed): this attempt
     /// does not count.
     async fn unchecked(mut self, db: &Db) -> Result<(), ApiError> {
@@ -112,23 +103,56 @@ impl Attempt {
     }
 }
 
+/// A right password: the name starts afresh once `clear` runs, in the caller's own write
+/// (a login clears the name in the transaction that starts its session: one commit).
+/// Dropped uncleared, the attempt gives its row back like an abandoned one.
+pub struct Passed(Attempt);
+
+impl Passed {
+    pub async fn clear(mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
+            .bind(&self.0.key)
+            .execute(conn)
+            .await?;
+        self.0.settled = true;
+        Ok(())
+    }
+}
+
 /// Checks a password under the throttle of `key`: admits the attempt, runs `check`, and
-/// settles the attempt by its outcome. `Ok(false)` is a wrong password, counted.
-pub async fn guarded_check<F>(db: &Db, key: &str, now: i64, check: F) -> Result<bool, ApiError>
+/// settles a wrong or unchecked attempt by its outcome; a right one is for the caller to
+/// clear. `None` is a wrong password, counted.
+pub async fn check<F>(db: &Db, key: &str, now: i64, check: F) -> Result<Option<Passed>, ApiError>
 where
     F: Future<Output = Result<bool, ApiError>>,
 {
     let mut attempt = admit(db, key, now).await?;
     match check.await {
-        Ok(true) => attempt.passed(db).await.map(|()| true),
+        Ok(true) => Ok(Some(Passed(attempt))),
         Ok(false) => {
             attempt.settled = true;
-            Ok(false)
+            Ok(None)
         }
         Err(err) => {
             attempt.unchecked(db).await?;
             Err(err)
         }
+    }
+}
+
+/// `check`, with the name cleared at once after a right password. `Ok(false)` is a wrong
+/// password, counted.
+pub async fn guarded_check<F>(db: &Db, key: &str, now: i64, verify: F) -> Result<bool, ApiError>
+where
+    F: Future<Output = Result<bool, ApiError>>,
+{
+    match check(db, key, now, verify).await? {
+        Some(passed) => {
+            let mut conn = db.pool.acquire().await?;
+            passed.clear(&mut conn).await?;
+            Ok(true)
+        }
+        None => Ok(false),
     }
 }
 
