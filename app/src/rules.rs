@@ -305,6 +305,55 @@ rule_string!(
     check = |v| char_count_within(v, 1, 64) && no_controls(v, false)
 );
 
+rule_string!(
+    /// Where a webhook is sent: an http or https URL (where its host may point is the
+    /// server's check, `webhooks::policy`).
+    WebhookUrl,
+    rule = "must be http:// or https:// and 1-2040 more characters, none of them a space or a control character",
+    trim = true,
+    pattern = concat!("^", blanks!(), "https?://", visible!(), "{1,2040}", blanks!(), "$"),
+    length = None,
+    check = |v| {
+        let visible = |c: char| c > ' ' && !('\u{7f}'..='\u{9f}').contains(&c);
+        (v.strip_prefix("https://").or_else(|| v.strip_prefix("http://")))
+            .is_some_and(|rest| char_count_within(rest, 1, 2040) && rest.chars().all(visible))
+    }
+);
+
+rule_string!(
+    /// Which events a webhook receives: `*`, an action (`user.audit`) or a prefix
+    /// (`business.*`).
+    EventPattern,
+    rule = "must be '*', an action such as 'user.audit', or a prefix such as 'business.*'",
+    trim = true,
+    pattern = concat!("^", blanks!(), r"(\*|[a-z][a-z_]{0,31}\.(\*|[a-z][a-z_]{0,31}))", blanks!(), "$"),
+    length = None,
+    check = |v| {
+        let word = |w: &str| {
+            (1..=32).contains(&w.len())
+                && w.starts_with(|c: char| c.is_ascii_lowercase())
+                && w.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        };
+        v == "*" || v.split_once('.').is_some_and(|(kind, what)| word(kind) && (what == "*" || word(what)))
+    }
+);
+
+rule_string!(
+    /// What a webhook is for, in the administrator's words.
+    Description,
+    rule = "must be at most 256 characters, none of them a control character",
+    trim = true,
+    pattern = concat!("^", blanks!(), "(", visible!(), "(", printable!(), "{0,254}", visible!(), ")?)?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 0, 256) && no_controls(v, false)
+);
+
+impl Default for Description {
+    fn default() -> Self {
+        Self(String::new())
+    }
+}
+
 impl Default for Comment {
     fn default() -> Self {
         Self(String::new())
@@ -319,7 +368,10 @@ show_value!(
     LongText,
     Scale,
     Comment,
-    TokenName
+    TokenName,
+    WebhookUrl,
+    EventPattern,
+    Description
 );
 
 impl fmt::Debug for Text {
@@ -515,6 +567,19 @@ mod tests {
         agree("comment", Comment::PATTERN, Comment::LENGTH, Comment::parse);
         agree("text", Text::PATTERN, Text::LENGTH, Text::parse);
         agree("name", TokenName::PATTERN, TokenName::LENGTH, TokenName::parse);
+        agree("url", WebhookUrl::PATTERN, WebhookUrl::LENGTH, WebhookUrl::parse);
+        agree(
+            "events",
+            EventPattern::PATTERN,
+            EventPattern::LENGTH,
+            EventPattern::parse,
+        );
+        agree(
+            "description",
+            Description::PATTERN,
+            Description::LENGTH,
+            Description::parse,
+        );
     }
 
     #[test]

@@ -49,6 +49,40 @@ pub struct Config {
 
     #[command(flatten)]
     pub accounts: AccountSettings,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Where webhooks may point and how deliveries are retried (SPEC.md section 10).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebhookSettings {
+    /// Networks webhooks may point into (comma-separated CIDRs or addresses); unset, only
+    /// public addresses. Set, it replaces that rule entirely.
+    #[arg(long, env = "OTE_WEBHOOK_ALLOWED_NETWORKS", value_name = "OTE_WEBHOOK_ALLOWED_NETWORKS", value_parser = TrustedProxies::parse)]
+    pub webhook_allowed_networks: Option<TrustedProxies>,
+
+    /// How long a receiver has to answer, in milliseconds.
+    #[arg(long, env = "OTE_WEBHOOK_TIMEOUT_MILLIS", value_name = "OTE_WEBHOOK_TIMEOUT_MILLIS", default_value = "10000", value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub webhook_timeout_millis: u64,
+
+    /// The first retry's delay in milliseconds; each next one doubles it (with jitter).
+    #[arg(long, env = "OTE_WEBHOOK_RETRY_BASE_MILLIS", value_name = "OTE_WEBHOOK_RETRY_BASE_MILLIS", default_value = "5000", value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_base_millis: u64,
+
+    /// The longest delay between two attempts, in milliseconds.
+    #[arg(long, env = "OTE_WEBHOOK_RETRY_MAX_MILLIS", value_name = "OTE_WEBHOOK_RETRY_MAX_MILLIS", default_value = "3600000", value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_max_millis: u64,
+
+    /// How long a delivery is retried before it is `failed`, in seconds (at least 24 hours
+    /// by default).
+    #[arg(long, env = "OTE_WEBHOOK_GIVE_UP_SECONDS", value_name = "OTE_WEBHOOK_GIVE_UP_SECONDS", default_value = "90000", value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_give_up_seconds: u64,
+
+    /// How often the delivery worker looks for due deliveries when nothing wakes it
+    /// (this process wakes it at each commit; other replicas' commits are found by this).
+    #[arg(long, env = "OTE_WEBHOOK_POLL_MILLIS", value_name = "OTE_WEBHOOK_POLL_MILLIS", default_value = "500", value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_poll_millis: u64,
 }
 
 /// Two-factor sign-in and the intervals of sessions and tokens (SPEC.md section 9).

@@ -16,6 +16,9 @@ pub struct Db {
     /// How many write transactions of this process have ended: what a reader saw before
     /// this number moved may be stale (see `auth::caller`'s cache).
     writes: Arc<AtomicU64>,
+    /// Woken after each committed write, so the webhook worker sends at once what was
+    /// just written to the outbox.
+    committed: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction (from `Db::begin_write`). It derefs to the connection, so queries
@@ -23,6 +26,7 @@ pub struct Db {
 pub struct Write {
     tx: Transaction<'static, Any>,
     _ended: WriteEnded,
+    committed: Arc<tokio::sync::Notify>,
 }
 
 struct WriteEnded(Arc<AtomicU64>);
@@ -35,8 +39,14 @@ impl Drop for WriteEnded {
 
 impl Write {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let Write { tx, _ended } = self;
-        tx.commit().await
+        let Write {
+            tx,
+            _ended,
+            committed,
+        } = self;
+        tx.commit().await?;
+        committed.notify_one();
+        Ok(())
         // `_ended` drops here, after the commit.
     }
 }
@@ -151,6 +161,7 @@ impl Db {
             pool,
             dialect,
             writes: Arc::default(),
+            committed: Arc::default(),
         })
     }
 
@@ -169,6 +180,7 @@ impl Db {
         Ok(Write {
             tx,
             _ended: WriteEnded(self.writes.clone()),
+            committed: self.committed.clone(),
         })
     }
 
@@ -204,6 +216,11 @@ impl Db {
             (Dialect::Postgres, RowLock::Share) => " FOR SHARE",
             (Dialect::Postgres, RowLock::Update) => " FOR UPDATE",
         }
+    }
+
+    /// Completes after the next write transaction of this process commits.
+    pub async fn next_commit(&self) {
+        self.committed.notified().await;
     }
 
     /// How many write transactions of this process have ended so far.

@@ -2,7 +2,8 @@
 //! grows without bound): throttle rows out of their window, revocations of tokens that
 //! have expired (after the leeway tokens are still accepted in), idle rate-limit buckets,
 //! sessions whose tokens have all expired, expired personal tokens, and enrolments in
-//! two-factor sign-in left unconfirmed for a day.
+//! two-factor sign-in left unconfirmed for a day, settled deliveries and their events
+//! after 30 days.
 
 use crate::accounts::sessions;
 use crate::api::now;
@@ -43,13 +44,15 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
         .execute(&state.db.pool)
         .await?
         .rows_affected();
-    if failures + revocations + sessions + personal_tokens + enrolments > 0 {
+    let events = crate::webhooks::outbox::purge(&state.db, now).await?;
+    if failures + revocations + sessions + personal_tokens + enrolments + events > 0 {
         tracing::debug!(
             failures,
             revocations,
             sessions,
             personal_tokens,
             enrolments,
+            events,
             "housekeeping: purged expired rows"
         );
     }

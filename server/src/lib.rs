@@ -1,6 +1,9 @@
 //! OTE Portal's server: configuration, database, the `/v1` API and the server-rendered
 //! pages, in one axum router. `main.rs` only wires it to the process.
 
+// The view types of the larger pages nest deeply (leptos renders them on the server too).
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod api;
 pub mod auth;
@@ -13,6 +16,7 @@ pub mod housekeeping;
 pub mod limits;
 pub mod routes;
 pub mod state;
+pub mod webhooks;
 
 use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
@@ -111,6 +115,7 @@ impl Portal {
             })?;
         let callers = Arc::new(Callers::new(db.dialect == Dialect::Sqlite));
         let limits = Arc::new(crate::limits::Limits::new(&config.limits));
+        let config_webhooks = config.webhooks.clone();
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -118,6 +123,7 @@ impl Portal {
             passwords,
             callers,
             limits,
+            webhooks: Arc::new(webhooks::Webhooks::new(&config_webhooks)),
             leptos,
         };
         Ok(Self { state, listener })
@@ -136,6 +142,7 @@ impl Portal {
         let router = routes::router(self.state.clone());
         tracing::info!("listening on http://{}", self.local_addr());
         let housekeeping = tokio::spawn(housekeeping::run(self.state.clone()));
+        let deliveries = tokio::spawn(webhooks::worker::run(self.state.clone()));
         // `into_make_service*` shares the router with each connection; handing axum the
         // router itself copies every route per connection (about 50 KB each, measured with
         // valgrind's massif: bench/README.md). The peer's address is what `limits` starts from.
@@ -144,6 +151,7 @@ impl Portal {
             .with_graceful_shutdown(shutdown)
             .await?;
         housekeeping.abort();
+        deliveries.abort();
         self.state.db.pool.close().await;
         tracing::info!("stopped");
         Ok(())

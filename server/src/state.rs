@@ -1,5 +1,5 @@
 //! What every handler can reach: the database, the configuration, the token keys, the
-//! password hasher, the per-client limits and the Leptos options.
+//! password hasher, the per-client limits, the webhook client and the Leptos options.
 
 use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
@@ -19,6 +19,7 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     pub callers: Arc<Callers>,
     pub limits: Arc<Limits>,
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
     pub leptos: LeptosOptions,
 }
 

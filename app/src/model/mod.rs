@@ -3,8 +3,10 @@
 //! Those of the accounts (SPEC.md section 9) are in `accounts`.
 
 mod accounts;
+mod webhooks;
 
 pub use accounts::*;
+pub use webhooks::*;
 
 use crate::rules::{BusinessName, Comment, LongText, Password, Phone, RealName, Scale, Text, UserName};
 use serde::{Deserialize, Serialize};

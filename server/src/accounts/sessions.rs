@@ -170,7 +170,7 @@ async fn record(
     caller: &Caller,
     detail: String,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), ApiError> {
     let entry = Entry {
         action: "session.revoke",
         target_type: "user",

@@ -4,6 +4,7 @@
 use super::window::Window;
 use super::{Message, Reply, ok};
 use crate::auth::{Admin, Caller};
+use crate::error::ApiError;
 use crate::extract::Query;
 use crate::state::AppState;
 use app::model::{AuditEntry, Envelope, PageQuery, SortOrder};
@@ -35,22 +36,34 @@ pub struct Entry<'a> {
     pub actor: Actor<'a>,
 }
 
-pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Writes the entry, and its event into the outbox (SPEC.md section 10), in the caller's
+/// transaction: the change, its entry and its event commit together or not at all.
+pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Result<(), ApiError> {
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO audit_log (actor_id, actor, action, target_type, target_id, detail, business_id, create_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(entry.actor.id)
     .bind(entry.actor.name)
     .bind(entry.action)
     .bind(entry.target_type)
     .bind(entry.target_id)
-    .bind(entry.detail)
+    .bind(&entry.detail)
     .bind(entry.business_id)
     .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map(|_| ())
+    .fetch_one(&mut *tx)
+    .await?;
+    let shown = AuditEntry {
+        id,
+        actor_id: Some(entry.actor.id),
+        actor: entry.actor.name.to_owned(),
+        action: entry.action.to_owned(),
+        target_type: entry.target_type.to_owned(),
+        target_id: entry.target_id,
+        detail: entry.detail,
+        create_time: now,
+    };
+    crate::webhooks::outbox::publish(tx, &shown, now).await
 }
 
 #[derive(sqlx::FromRow)]

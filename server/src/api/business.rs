@@ -216,6 +216,17 @@ pub async fn get(State(state): State<AppState>, Approved(caller): Approved, Id(i
     ok(Envelope::data(row.into_model()?))
 }
 
+/// Business `id` as the API shows it, read in `conn` (an event's payload).
+pub(crate) async fn shown(conn: &mut AnyConnection, id: i64) -> ApiResult<Option<Business>> {
+    let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(BusinessRow::into_model).transpose()
+}
+
 /// The business `id`, locked until the transaction ends; 404 if there is none, 409 if it
 /// is deleted (nothing brings a business back).
 async fn find_business(state: &AppState, conn: &mut AnyConnection, id: i64) -> ApiResult<BusinessRow> {

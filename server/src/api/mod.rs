@@ -97,7 +97,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(business::get))
         .routes(routes!(business::audit, business::delete))
         .routes(routes!(audit::list));
-    let (router, mut doc) = crate::accounts::routes(router).split_for_parts();
+    let router = crate::webhooks::routes(crate::accounts::routes(router));
+    let (router, mut doc) = router.split_for_parts();
     doc.paths.paths = doc
         .paths
         .paths

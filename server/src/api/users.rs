@@ -223,6 +223,17 @@ const USER_COLUMNS: &str = "u.id, u.user_name, u.status, u.real_name, u.phone, u
      u.is_admin, u.is_system_admin, u.business_id, b.status AS business_status, \
      (SELECT COUNT(*) FROM totp t WHERE t.user_id = u.id AND t.active = 1) AS totp";
 
+/// User `id` as the API shows it (deleted ones too), read in `conn` (an event's payload).
+pub(crate) async fn shown(conn: &mut AnyConnection, id: i64) -> ApiResult<Option<User>> {
+    let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id WHERE u.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(UserRow::into_model).transpose()
+}
+
 /// The users the caller administers: all for the system administrator, its business's
 /// for a business admin.
 #[utoipa::path(get, path = "/admin/user", tag = "users", security(("token" = [])), params(UserQuery),

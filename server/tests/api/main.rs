@@ -11,3 +11,4 @@ mod openapi;
 mod rules;
 mod story;
 mod tokens;
+mod webhooks;

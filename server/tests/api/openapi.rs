@@ -34,6 +34,12 @@ const CONTRACT: &[(&str, &str)] = &[
     ("POST", "/v1/user/tokens"),
     ("GET", "/v1/user/tokens"),
     ("DELETE", "/v1/user/tokens/{id}"),
+    ("POST", "/v1/admin/webhooks"),
+    ("GET", "/v1/admin/webhooks"),
+    ("PUT", "/v1/admin/webhooks/{id}"),
+    ("DELETE", "/v1/admin/webhooks/{id}"),
+    ("GET", "/v1/admin/webhooks/{id}/deliveries"),
+    ("POST", "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry"),
     ("GET", "/v1/openapi.json"),
 ];
 
