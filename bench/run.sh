@@ -45,6 +45,8 @@ portal() {
     DATABASE_URL="sqlite://$WORK/$database.db" OTE_ADMIN_PASSWORD=$ADMIN_PASSWORD RUST_LOG=warn,server=info \
     "$@" target/release/ote-portal
 }
+# Webhooks, if any, may reach 127.0.0.1 only.
+export OTE_WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32
 # The throughput figures measure the server's work, not the per-address limit of password
 # work (60 a minute by default), which a login benchmark from one address would hit at once.
 UNLIMITED=OTE_RATE_PASSWORD_PER_MINUTE=0

@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/business/:id") view={Lazy::<BusinessDetailRoute>::new()} />
                         <Route path=StaticSegment("audit") view={Lazy::<AuditRoute>::new()} />
                         <Route path=StaticSegment("security") view={Lazy::<SecurityRoute>::new()} />
+                        <Route path=StaticSegment("webhooks") view={Lazy::<WebhooksRoute>::new()} />
                     </Routes>
                 </main>
             </div>
@@ -117,6 +118,7 @@ lazy_page!(
     BusinessDetailRoute => pages::BusinessDetail,
     AuditRoute => pages::Audit,
     SecurityRoute => pages::Security,
+    WebhooksRoute => pages::Webhooks,
 );
 
 /// Links for what the caller's role may use; nothing else is shown.
@@ -139,6 +141,7 @@ fn Nav(session: session::Session) -> impl IntoView {
                                 link("/business", if role == Role::SystemAdmin { T::Businesses } else { T::Business })
                             })}
                         {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/audit", T::AuditLog))}
+                        {(role == Role::SystemAdmin).then(|| link("/webhooks", T::Webhooks))}
                         {link("/security", T::Security)}
                         <span class="who">{me.display_name}</span>
                         <button type="button" class="secondary" on:click=move |_| pages::sign_out()>

@@ -7,6 +7,7 @@ mod login;
 mod register;
 mod security;
 mod users;
+mod webhooks;
 
 pub use audit::Audit;
 pub use business::{BusinessDetail, BusinessPage};
@@ -15,6 +16,7 @@ pub use login::{Awaiting, Login};
 pub use register::Register;
 pub use security::Security;
 pub use users::Users;
+pub use webhooks::Webhooks;
 
 use crate::client::Failure;
 use crate::i18n::{I18n, Lang, T, use_i18n};

@@ -32,7 +32,7 @@ pub fn Security() -> impl IntoView {
 }
 
 /// Copies `text` to the clipboard and says so.
-fn copy(text: String, notice: RwSignal<Option<(bool, String)>>, done: &'static str) {
+pub(super) fn copy(text: String, notice: RwSignal<Option<(bool, String)>>, done: &'static str) {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().clipboard().write_text(&text);

@@ -13,6 +13,7 @@ import hmac
 import itertools
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -125,6 +126,19 @@ def personal_token_id():
     return body["data"]["id"]
 
 
+def webhook_with_delivery():
+    """A new endpoint (on loopback) with one delivery: (endpoint id, delivery id)."""
+    root = SystemAdministrator.root()
+    status, body = call("POST", "/v1/admin/webhooks", {"url": LOOPBACK_URL, "events": ["*"]}, root)
+    assert status == 200, body
+    hook = body["data"]["id"]
+    # Its own update is an audited action, hence an event, hence a delivery to it.
+    assert call("PUT", f"/v1/admin/webhooks/{hook}", {"description": "fz"}, root)[0] == 200
+    status, body = call("GET", f"/v1/admin/webhooks/{hook}/deliveries", token=root)
+    assert status == 200 and body["data"], body
+    return hook, body["data"][0]["id"]
+
+
 def other_session_id():
     """The id of a new session of the system administrator, besides the fuzzer's own."""
     token = login(ADMIN, ADMIN_PASSWORD)
@@ -211,11 +225,31 @@ class Credentials:
         return cls.name
 
 
+# Where every webhook URL the fuzzer makes points: 127.0.0.1 (the only network the server
+# allows here), a port nothing listens on. No name is ever looked up, nothing leaves the host.
+LOOPBACK_URL = "http://127.0.0.1:9/fuzz"
+
+
+# The rule of `url` (app/src/rules.rs, WebhookUrl): a URL breaking it is refused before any
+# lookup, so negative cases keep theirs.
+URL_RULE = re.compile(r"[ \t\n\r]*https?://[^\x00-\x20\x7f-\x9f]{1,2040}[ \t\n\r]*")
+
+
+def keep_webhooks_home(case):
+    """Every case, negative ones too: a URL that passes the rule becomes a loopback one."""
+    body = case.body
+    if case.operation.path.startswith("/v1/admin/webhooks") and isinstance(body, dict):
+        url = body.get("url")
+        if isinstance(url, str) and URL_RULE.fullmatch(url):
+            body["url"] = LOOPBACK_URL
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     """Positive cases only (negative ones must stay invalid): bodies valid for the
     server's state too (`state_valid_body`), and a real id where a stateful link carried
     a null one (a user's `businessId` of no business comes out as the text "None")."""
+    keep_webhooks_home(case)
     mode = case.meta.generation.mode if case.meta else None
     if mode is None or not mode.is_positive:
         return case
@@ -240,6 +274,8 @@ def map_case(ctx, case):
 # Rows made afresh for the operations that use them up (a reset two-factor, a revoked
 # token, an ended session are gone after one success).
 FRESH_IDS = {
+    "/v1/admin/webhooks/{id}": lambda: webhook_with_delivery()[0],
+    "/v1/admin/webhooks/{id}/deliveries": lambda: webhook_with_delivery()[0],
     "/v1/admin/user/{id}/totp": two_factor_user,
     "/v1/user/tokens/{id}": personal_token_id,
     "/v1/user/sessions/{id}": other_session_id,
@@ -250,7 +286,10 @@ FRESH_IDS = {
 def map_path_parameters(ctx, path_parameters):
     """Every other generated id becomes the id of a real row of the right kind (a counter,
     not a coin: Hypothesis seeds `random` for each case)."""
-    if path_parameters and "id" in path_parameters and next(SERIAL) % 2 == 0:
+    if path_parameters and "deliveryId" in path_parameters and next(SERIAL) % 4 != 0:
+        # Two ids that must belong together: a random pair is almost never found.
+        path_parameters["id"], path_parameters["deliveryId"] = webhook_with_delivery()
+    elif path_parameters and "id" in path_parameters and next(SERIAL) % 2 == 0:
         path = ctx.operation.path
         if path in FRESH_IDS:
             path_parameters["id"] = FRESH_IDS[path]()
