@@ -50,10 +50,16 @@ fn patterns<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Eve
     }
 }
 
+/// `events` of a change: absent or `null` leaves them as they are.
 fn some_patterns<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<EventPattern>>, D::Error> {
-    patterns(deserializer).map(Some)
+    match Option::<Vec<EventPattern>>::deserialize(deserializer)? {
+        Some(list) if !(1..=MAX_EVENT_PATTERNS).contains(&list.len()) => {
+            Err(serde::de::Error::custom("must list 1-32 patterns"))
+        }
+        other => Ok(other),
+    }
 }
 
 /// An endpoint as listed (never its secret).
