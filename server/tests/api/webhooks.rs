@@ -183,6 +183,13 @@ async fn endpoints_are_managed_by_the_system_administrator_and_point_only_where_
         .put(&path, Some(&admin), json!({"enabled": false, "events": ["*"]}))
         .await
         .expect(200);
+    // Absent or null leaves a field as it is; an empty list is refused.
+    let unchanged = json!({"events": null, "url": null});
+    portal.put(&path, Some(&admin), unchanged).await.expect(200);
+    portal
+        .put(&path, Some(&admin), json!({"events": []}))
+        .await
+        .expect(422);
     let list = portal.get("/v1/admin/webhooks", Some(&admin)).await.expect(200);
     assert_eq!(
         (&list.body["data"][0]["enabled"], &list.body["data"][0]["events"]),
