@@ -60,6 +60,8 @@ impl Replica {
             .env("OTE_WEBHOOK_RETRY_BASE_MILLIS", "50")
             .env("OTE_WEBHOOK_RETRY_MAX_MILLIS", "500")
             .env("OTE_WEBHOOK_POLL_MILLIS", "50")
+            // A delivery taken by a killed process is free again after twice this and 5 s.
+            .env("OTE_WEBHOOK_TIMEOUT_MILLIS", "1000")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())

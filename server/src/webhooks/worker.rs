@@ -3,7 +3,7 @@
 //! due. A worker takes a delivery by setting its lease in one conditional `UPDATE`, so
 //! with PostgreSQL any number of replicas share the work and never send one delivery twice
 //! at once; a worker that dies leaves a lease that runs out, and the delivery is sent
-//! again (at least once). The lease outlasts the request's timeout.
+//! again (at least once), after the lease runs out: twice the request's timeout and 5 s.
 
 use super::policy::Destinations;
 use super::sign;
@@ -78,7 +78,10 @@ pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
     .fetch_all(&state.db.pool)
     .await?;
     let settings = &state.config.webhooks;
-    let lease = now + settings.webhook_timeout_millis as i64 + 30_000;
+    // Longer than an attempt can take (the address check and the request, each bounded by
+    // the timeout): no second sender while the first may still be at it. A worker killed
+    // mid-send holds its endpoint's queue this long at most.
+    let lease = now + 2 * settings.webhook_timeout_millis as i64 + 5_000;
     let mut sends = Vec::new();
     for delivery in due {
         let taken = sqlx::query(
@@ -108,7 +111,11 @@ async fn send(state: &AppState, delivery: Due) -> Result<(), sqlx::Error> {
     let id = format!("evt_{}", delivery.event_id);
     let timestamp = crate::api::now();
     let signature = sign::signature(&delivery.secret, &id, timestamp, &delivery.payload);
-    let outcome = match state.webhooks.destinations.check(&delivery.url).await {
+    let limit = Duration::from_millis(settings.webhook_timeout_millis);
+    let checked = tokio::time::timeout(limit, state.webhooks.destinations.check(&delivery.url))
+        .await
+        .unwrap_or_else(|_| Err("the host name did not resolve in time".into()));
+    let outcome = match checked {
         Err(reason) => Err((None, format!("url: {reason}"))),
         Ok(()) => {
             let request = state
