@@ -162,7 +162,9 @@ class SystemAdministrator:
     may reset or forbid any user it finds): `PUT /v1/user`, whose wrong old passwords
     count toward the caller's login throttle (5 would lock the fuzzer out), and
     `POST /v1/business`, which only an approved admin without a business may call, and
-    `POST /v1/user/tokens`, where one user may hold at most 100 tokens."""
+    `POST /v1/user/tokens`, where one user may hold at most 100 tokens. Logout, refresh and
+    ending one's other sessions would end the token the two workers share: they get their
+    own."""
 
     token = None
     others = {}
@@ -178,6 +180,13 @@ class SystemAdministrator:
         if operation == ("PUT", "/v1/user/totp") and "Authorization" in (case.headers or {}):
             # map_case chose the enrolling user whose code the body holds.
             return case.headers["Authorization"]
+        if operation in {("DELETE", "/v1/authorization"), ("PUT", "/v1/authorization")}:
+            # They end the token they are sent with: a session of its own for each.
+            return login(ADMIN, ADMIN_PASSWORD)
+        if operation == ("DELETE", "/v1/user/sessions"):
+            # It ends every other session of its caller, the fuzzer's own among them (two
+            # workers share it): someone else's.
+            return self.other(operation, "fz-leaver", is_admin=False, uses=1)
         if operation == ("PUT", "/v1/user"):
             return self.other(operation, "fz-changer", is_admin=False, uses=1)
         if operation == ("POST", "/v1/authorization"):
