@@ -13,7 +13,7 @@ use i18n::{Lang, T};
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::{Lazy, LazyRoute, StaticSegment, lazy_route, path};
+use leptos_router::{StaticSegment, path};
 use model::Role;
 
 /// The HTML document around the app, rendered on the server.
@@ -72,54 +72,22 @@ pub fn App() -> impl IntoView {
                 </header>
                 <main id="main" tabindex="-1">
                     <Routes fallback=pages::NotFound>
-                        <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} />
+                        <Route path=StaticSegment("") view=pages::Home />
                         <Route path=StaticSegment("login") view=pages::Login />
-                        <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()} />
+                        <Route path=StaticSegment("register") view=pages::Register />
                         <Route path=StaticSegment("awaiting") view=pages::Awaiting />
-                        <Route path=StaticSegment("users") view={Lazy::<UsersRoute>::new()} />
-                        <Route path=StaticSegment("business") view={Lazy::<BusinessRoute>::new()} />
-                        <Route path=path!("/business/:id") view={Lazy::<BusinessDetailRoute>::new()} />
-                        <Route path=StaticSegment("audit") view={Lazy::<AuditRoute>::new()} />
-                        <Route path=StaticSegment("security") view={Lazy::<SecurityRoute>::new()} />
-                        <Route path=StaticSegment("webhooks") view={Lazy::<WebhooksRoute>::new()} />
+                        <Route path=StaticSegment("users") view=pages::Users />
+                        <Route path=StaticSegment("business") view=pages::BusinessPage />
+                        <Route path=path!("/business/:id") view=pages::BusinessDetail />
+                        <Route path=StaticSegment("audit") view=pages::Audit />
+                        <Route path=StaticSegment("security") view=pages::Security />
+                        <Route path=StaticSegment("webhooks") view=pages::Webhooks />
                     </Routes>
                 </main>
             </div>
         </Router>
     }
 }
-
-/// Declares a route whose page is loaded when first visited: the login page, which every
-/// visitor sees first, loads only its own code (`cargo leptos build --split` cuts the
-/// bundle at these points). Each page loads its data itself, so a route has none here.
-macro_rules! lazy_page {
-    ($($route:ident => $page:path),* $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(this: Self) -> AnyView {
-                let _ = this;
-                view! { <$page /> }.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_page!(
-    HomeRoute => pages::Home,
-    RegisterRoute => pages::Register,
-    UsersRoute => pages::Users,
-    BusinessRoute => pages::BusinessPage,
-    BusinessDetailRoute => pages::BusinessDetail,
-    AuditRoute => pages::Audit,
-    SecurityRoute => pages::Security,
-    WebhooksRoute => pages::Webhooks,
-);
 
 /// Links for what the caller's role may use; nothing else is shown.
 #[component]
