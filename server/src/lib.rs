@@ -1,9 +1,6 @@
 //! OTE Portal's server: configuration, database, the `/v1` API and the server-rendered
 //! pages, in one axum router. `main.rs` only wires it to the process.
 
-// The view types of the larger pages nest deeply (leptos renders them on the server too).
-#![recursion_limit = "256"]
-
 pub mod accounts;
 pub mod api;
 pub mod auth;
