@@ -312,6 +312,19 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Reply<T> {
     call::<T>(Method::Get, path, None::<&()>).await
 }
 
+/// The body of a `GET` that answers with a file rather than an envelope (the audit CSV).
+pub async fn get_text(path: &str) -> Result<String, Failure> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::call(Method::Get, path, None).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = path;
+        std::future::pending().await
+    }
+}
+
 /// `path?query` with the query serialised from a shared query type.
 pub fn with_query(path: &str, query: &impl Serialize) -> String {
     match serde_urlencoded::to_string(query) {

@@ -348,6 +348,198 @@ rule_string!(
     check = |v| char_count_within(v, 0, 256) && no_controls(v, false)
 );
 
+rule_string!(
+    /// What kind of thing an audit entry is about (`user`, `business`, `token`, ...), as a
+    /// filter of the audit log.
+    TargetType,
+    rule = "must be 1-32 characters of a-z and '_', starting with a letter",
+    trim = true,
+    pattern = concat!("^", blanks!(), "[a-z][a-z_]{0,31}", blanks!(), "$"),
+    length = None,
+    check = |v| {
+        (1..=32).contains(&v.len())
+            && v.starts_with(|c: char| c.is_ascii_lowercase())
+            && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    }
+);
+
+/// A moment as RFC 3339 writes it: `2024-05-01T00:00:00Z`, `2024-05-01T08:00:00.25+08:00`.
+/// The date must exist (2023-02-29 does not); a leap second (`:60`) is refused, as no stored
+/// time has one; at most nine digits of a second. The browser builds these too, so the
+/// arithmetic is here rather than in a date library.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DateTime {
+    text: String,
+    seconds: i64,
+    nanos: u32,
+}
+
+impl DateTime {
+    pub const RULE: &'static str =
+        "must be an RFC 3339 date and time such as 2024-05-01T00:00:00Z (a '+' offset sent as %2B)";
+    pub const PATTERN: &'static str = concat!(
+        "^",
+        blanks!(),
+        // Any year; each month's days, and 29 February only in leap years.
+        "(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)",
+        "|02-(?:0[1-9]|1[0-9]|2[0-8]))",
+        "|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)",
+        "[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?",
+        "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])",
+        blanks!(),
+        "$"
+    );
+    pub const LENGTH: Option<(usize, usize)> = None;
+
+    pub fn parse(raw: &str) -> Result<Self, RuleError> {
+        let text = raw.trim_matches(BLANKS);
+        let (seconds, nanos) = Self::read(text.as_bytes()).ok_or(RuleError(Self::RULE))?;
+        Ok(Self {
+            text: text.to_owned(),
+            seconds,
+            nanos,
+        })
+    }
+
+    /// Midnight (UTC) starting a calendar day, or `None` when the day does not exist.
+    pub fn day(year: u16, month: u8, day: u8) -> Option<Self> {
+        Self::parse(&format!("{year:04}-{month:02}-{day:02}T00:00:00Z")).ok()
+    }
+
+    /// Unix seconds as UTC (`2024-05-01T00:00:00Z`), for years 0 to 9999.
+    pub fn from_unix(seconds: i64) -> Option<Self> {
+        let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        // The civil date of a day count (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+        Self::parse(&format!(
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
+        ))
+        .ok()
+    }
+
+    /// Unix seconds and the nanoseconds after them; the fields are checked, in RFC 3339's
+    /// fixed layout.
+    fn read(b: &[u8]) -> Option<(i64, u32)> {
+        fn digits(b: &[u8]) -> Option<i64> {
+            (!b.is_empty() && b.iter().all(u8::is_ascii_digit))
+                .then(|| b.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+        }
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+        let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let month_days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let mut rest = &b[19..];
+        let mut nanos = 0u32;
+        if let Some(after) = rest.strip_prefix(b".") {
+            let count = after.iter().take_while(|c| c.is_ascii_digit()).count();
+            if !(1..=9).contains(&count) {
+                return None;
+            }
+            nanos = (digits(&after[..count])? * 10_i64.pow(9 - count as u32)) as u32;
+            rest = &after[count..];
+        }
+        let offset = match rest {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let (hours, minutes) = (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?);
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let offset = hours * 3600 + minutes * 60;
+                if *sign == b'-' { -offset } else { offset }
+            }
+            _ => return None,
+        };
+        // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+        Some((days * 86_400 + hour * 3600 + minute * 60 + second - offset, nanos))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Unix seconds, rounded down.
+    pub fn seconds(&self) -> i64 {
+        self.seconds
+    }
+
+    /// The first whole Unix second at or after this moment: stored times are whole
+    /// seconds, so `time >= moment` and `time < moment` both mean the same against it.
+    pub fn whole_seconds_from(&self) -> i64 {
+        self.seconds + i64::from(self.nanos > 0)
+    }
+
+    /// Whether this moment comes after `other`.
+    pub fn is_after(&self, other: &Self) -> bool {
+        (self.seconds, self.nanos) > (other.seconds, other.nanos)
+    }
+}
+
+impl TryFrom<String> for DateTime {
+    type Error = RuleError;
+    fn try_from(raw: String) -> Result<Self, RuleError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<DateTime> for String {
+    fn from(value: DateTime) -> String {
+        value.text
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for DateTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(Self::RULE, Self::PATTERN, Self::LENGTH)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for DateTime {}
+
 impl Default for Description {
     fn default() -> Self {
         Self(String::new())
@@ -371,7 +563,8 @@ show_value!(
     TokenName,
     WebhookUrl,
     EventPattern,
-    Description
+    Description,
+    TargetType
 );
 
 impl fmt::Debug for Text {
@@ -580,6 +773,144 @@ mod tests {
             Description::LENGTH,
             Description::parse,
         );
+        agree(
+            "targetType",
+            TargetType::PATTERN,
+            TargetType::LENGTH,
+            TargetType::parse,
+        );
+    }
+
+    #[test]
+    fn date_times_are_rfc_3339_with_real_dates() {
+        let at = |raw: &str| DateTime::parse(raw).map(|t| (t.seconds(), t.whole_seconds_from()));
+        assert_eq!(at("1970-01-01T00:00:00Z"), Ok((0, 0)));
+        assert_eq!(at(" 1970-01-01t00:00:00z "), Ok((0, 0)));
+        assert_eq!(
+            at("2024-05-01T08:00:00+08:00"),
+            Ok((1_714_521_600, 1_714_521_600))
+        );
+        assert_eq!(
+            at("2024-04-30T23:30:00-00:30"),
+            Ok((1_714_521_600, 1_714_521_600))
+        );
+        assert_eq!(at("2000-02-29T12:34:56.5Z"), Ok((951_827_696, 951_827_697)));
+        assert_eq!(at("1969-12-31T23:59:59.999999999Z"), Ok((-1, 0)));
+        assert_eq!(
+            DateTime::day(2024, 5, 1).map(|d| d.seconds()),
+            Some(1_714_521_600)
+        );
+        assert!(DateTime::day(2023, 2, 29).is_none());
+        for seconds in [
+            0,
+            -1,
+            951_782_400,
+            1_714_521_599,
+            253_402_300_799,
+            -62_167_219_200,
+        ] {
+            assert_eq!(
+                DateTime::from_unix(seconds).map(|t| t.seconds()),
+                Some(seconds),
+                "{seconds}"
+            );
+        }
+        assert_eq!(
+            DateTime::from_unix(951_868_800).unwrap().as_str(),
+            "2000-03-01T00:00:00Z"
+        );
+        assert!(DateTime::from_unix(253_402_300_800).is_none());
+        for ok in [
+            "0000-02-29T00:00:00Z",
+            "2400-02-29T00:00:00Z",
+            "9999-12-31T23:59:59.123456789+23:59",
+        ] {
+            assert!(DateTime::parse(ok).is_ok(), "{ok:?} should pass");
+        }
+        for bad in [
+            "",
+            "2024-05-01",
+            "2024-05-01 00:00:00Z",
+            "2024-05-01T00:00:00",
+            "2024-05-01T00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-00-01T00:00:00Z",
+            "2024-05-00T00:00:00Z",
+            "2024-05-01T24:00:00Z",
+            "2024-05-01T00:60:00Z",
+            "2016-12-31T23:59:60Z",
+            "2024-05-01T00:00:00.Z",
+            "2024-05-01T00:00:00.1234567890Z",
+            "2024-05-01T00:00:00+24:00",
+            "2024-05-01T00:00:00+08",
+            "2024-05-01T00:00:00 08:00",
+            "+2024-05-01T00:00:00Z",
+            "２024-05-01T00:00:00Z",
+        ] {
+            assert!(DateTime::parse(bad).is_err(), "{bad:?} should fail");
+        }
+        let early = DateTime::parse("2024-05-01T00:00:00.1Z").unwrap();
+        let later = DateTime::parse("2024-05-01T00:00:00.2Z").unwrap();
+        assert!(later.is_after(&early) && !early.is_after(&later) && !early.is_after(&early));
+    }
+
+    /// The pattern of `DateTime` says what `DateTime::parse` says, over values made by
+    /// varying each field around its bounds and breaking the layout.
+    #[test]
+    fn the_date_time_pattern_says_what_its_rule_says() {
+        let regex = fancy_regex::Regex::new(DateTime::PATTERN).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut passed = 0;
+        for _ in 0..40_000 {
+            let year = [0, 1900, 2000, 2023, 2024, 2100, 2400, 9999, next(10_000) as i64][next(9) as usize];
+            let fraction = match next(4) {
+                0 => format!(".{}", "7".repeat(next(11) as usize)),
+                _ => String::new(),
+            };
+            let zone = match next(6) {
+                0 => "Z".to_owned(),
+                1 => "z".to_owned(),
+                2 => String::new(),
+                _ => format!(
+                    "{}{:02}:{:02}",
+                    ["+", "-", " "][next(3) as usize],
+                    next(26),
+                    next(62)
+                ),
+            };
+            let mut raw = format!(
+                "{year:04}-{:02}-{:02}{}{:02}:{:02}:{:02}{fraction}{zone}",
+                next(14),
+                next(33),
+                ["T", "t", " ", "T"][next(4) as usize],
+                next(25),
+                next(61),
+                next(62)
+            );
+            if next(10) == 0 {
+                // Break one character, or pad the value with blanks or a control character.
+                let at = next(raw.len() as u64) as usize;
+                let with = ["", "x", "0", ":", "-", "\n", "\u{0}", " "][next(8) as usize];
+                raw = match next(3) {
+                    0 => format!("{}{with}{}", &raw[..at], &raw[at + 1..]),
+                    1 => format!("{with}{raw}"),
+                    _ => format!("{raw}{with}"),
+                };
+            }
+            let by_schema = regex.is_match(&raw).unwrap();
+            assert_eq!(by_schema, DateTime::parse(&raw).is_ok(), "{raw:?}");
+            passed += usize::from(by_schema);
+        }
+        assert!(passed > 1_000, "too few valid values to compare: {passed}");
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! Those of the accounts (SPEC.md section 9) are in `accounts`.
 
 mod accounts;
+mod audit;
 mod webhooks;
 
 pub use accounts::*;
+pub use audit::*;
 pub use webhooks::*;
 
 use crate::rules::{BusinessName, Comment, LongText, Password, Phone, RealName, Scale, Text, UserName};
@@ -590,7 +592,7 @@ pub struct BusinessQuery {
     pub name: Option<Text>,
 }
 
-/// Query of `GET /v1/admin/audit` (newest first).
+/// Query of a list that only pages (`AuditQuery` adds the audit log's filters).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(IntoParams))]
 #[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]

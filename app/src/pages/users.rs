@@ -15,6 +15,7 @@ use crate::model::{
 use crate::rules::{Password, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -25,7 +26,8 @@ pub fn Users() -> impl IntoView {
     let order_by = RwSignal::new(UserOrder::Id);
     let order = RwSignal::new(SortOrder::Asc);
     let status = RwSignal::new(None::<UserStatus>);
-    let name = RwSignal::new(String::new());
+    // `/users?name=alice`: the audit log links its users here.
+    let name = RwSignal::new(use_query_map().get_untracked().get("name").unwrap_or_default());
     let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<(bool, String)>);
 
@@ -93,6 +95,7 @@ pub fn Users() -> impl IntoView {
                         type="search"
                         placeholder=i18n.t(T::Search)
                         aria-label=i18n.t(T::Search)
+                        prop:value=move || name.get()
                         on:input=move |ev| {
                             name.set(event_target_value(&ev));
                             page.set(1);

@@ -1,15 +1,25 @@
 //! The audit log: every state change writes an entry in its own transaction
-//! (`record`), and admins read it newest first (`GET /v1/admin/audit`).
+//! (`record`), and admins search it newest first, a page at a time or as one CSV file
+//! (`GET /v1/admin/audit`).
 
 use super::window::Window;
-use super::{Message, Reply, ok};
+use super::{Message, ok};
+use crate::auth::caller::Scope;
 use crate::auth::{Admin, Caller};
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::state::AppState;
-use app::model::{AuditEntry, Envelope, PageQuery, SortOrder};
+use app::model::{AuditEntry, AuditFormat, AuditQuery, Envelope, SortOrder};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use sqlx::any::AnyArguments;
+use sqlx::error::BoxDynError;
+use sqlx::{AnyConnection, Arguments, AssertSqlSafe};
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Who did it: a user id and name (the name is kept, the user may be deleted later).
 pub struct Actor<'a> {
@@ -78,49 +88,9 @@ struct EntryRow {
     create_time: i64,
 }
 
-/// The audit log, newest first; a business admin sees its own business's entries.
-#[utoipa::path(get, path = "/admin/audit", tag = "audit", security(("token" = [])), params(PageQuery),
-    responses(
-        (status = 200, description = "A page of entries and `total`", body = Envelope<Vec<AuditEntry>>),
-        (status = 401, description = "No valid token", body = Message),
-        (status = 403, description = "Not role 3 or 4", body = Message),
-        (status = 422, description = "Bad paging", body = Message),
-    ))]
-pub async fn list(
-    State(state): State<AppState>,
-    admin: Admin,
-    Query(query): Query<PageQuery>,
-) -> Reply<Vec<AuditEntry>> {
-    // Every query binds the same values in the same order: $1 limit, $2 offset, $3 the
-    // business; each text uses those it needs.
-    let scope = admin.scope();
-    let filter = scope.filter("business_id", "$3");
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM audit_log WHERE {filter}"
-    )))
-    .bind(0_i64)
-    .bind(0_i64)
-    .bind(scope.business())
-    .fetch_one(&state.db.pool)
-    .await?;
-    let Some(window) = Window::of(query.page, query.page_size, total) else {
-        return ok(Envelope::page(Vec::new(), total));
-    };
-    let direction = window.direction(SortOrder::Desc);
-    let page_sql = format!(
-        "SELECT id, actor_id, actor, action, target_type, target_id, detail, create_time \
-         FROM audit_log WHERE {filter} ORDER BY id {direction} LIMIT $1 OFFSET $2"
-    );
-    let rows: Vec<EntryRow> = sqlx::query_as(AssertSqlSafe(page_sql))
-        .bind(window.limit)
-        .bind(window.offset)
-        .bind(scope.business())
-        .fetch_all(&state.db.pool)
-        .await?;
-    let entries = window
-        .arrange(rows)
-        .into_iter()
-        .map(|r| AuditEntry {
+impl From<EntryRow> for AuditEntry {
+    fn from(r: EntryRow) -> Self {
+        Self {
             id: r.id,
             actor_id: r.actor_id,
             actor: r.actor,
@@ -129,7 +99,417 @@ pub async fn list(
             target_id: r.target_id,
             detail: r.detail,
             create_time: r.create_time,
-        })
-        .collect();
-    ok(Envelope::page(entries, total))
+        }
+    }
+}
+
+const ENTRY_COLUMNS: &str = "id, actor_id, actor, action, target_type, target_id, detail, create_time";
+
+/// An action's prefix up to its last dot (`business.audit` → `business.`), written exactly
+/// as migration 0005 indexes it (actions are lowercase words and `_` around one dot).
+fn action_prefix(column: &str) -> String {
+    format!("rtrim({column}, 'abcdefghijklmnopqrstuvwxyz_')")
+}
+
+/// Rows read per query while a CSV streams: memory holds one such batch, whatever the size
+/// of the file.
+const CSV_BATCH: i64 = 500;
+
+const CSV_HEADER: [&str; 8] = [
+    "id",
+    "time",
+    "actor_id",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "detail",
+];
+
+#[derive(Debug, Clone)]
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+/// What the `total` of a search is counted from.
+#[derive(Debug, Clone, PartialEq)]
+enum Count {
+    /// `audit_tally` rows (migration 0005): a search by action, or by actor, or by nothing.
+    Tally {
+        kind: &'static str,
+        key: Option<String>,
+        prefix: bool,
+    },
+    /// The matching entries themselves, through the index of the most telling filter.
+    Entries,
+}
+
+/// A search of the log as SQL: conditions with `$n` placeholders and their values, in
+/// order; queries append their own values (limit, offset, cursor) after these.
+#[derive(Debug, Clone)]
+struct Search {
+    conditions: Vec<String>,
+    values: Vec<Value>,
+    count: Count,
+    business: Option<i64>,
+}
+
+impl Search {
+    /// The query's filters within what the admin may see. `from` after `to` is refused.
+    fn new(query: &AuditQuery, scope: Scope) -> Result<Self, ApiError> {
+        if let (Some(from), Some(to)) = (&query.from, &query.to)
+            && from.is_after(to)
+        {
+            return Err(ApiError::unprocessable("from", AuditQuery::RANGE_RULE));
+        }
+        let mut search = Self {
+            conditions: Vec::new(),
+            values: Vec::new(),
+            count: Count::Entries,
+            business: scope.business(),
+        };
+        if let Some(business) = scope.business() {
+            search.push("business_id = ", Value::Int(business));
+        }
+        let action = query.action.as_ref().map(|a| a.as_str()).filter(|a| *a != "*");
+        let prefix = action.and_then(|a| a.strip_suffix('*'));
+        match (action, prefix) {
+            (Some(_), Some(prefix)) => search.push(
+                &format!("{} = ", action_prefix("action")),
+                Value::Text(prefix.into()),
+            ),
+            (Some(action), None) => search.push("action = ", Value::Text(action.into())),
+            _ => {}
+        }
+        // Names are ASCII (`UserName`), so SQLite's `lower` and PostgreSQL's agree.
+        let actor = query.actor.as_ref().map(|a| a.as_str().to_ascii_lowercase());
+        if let Some(actor) = &actor {
+            search.push("lower(actor) = ", Value::Text(actor.clone()));
+        }
+        if let Some(id) = query.actor_id {
+            search.push("actor_id = ", Value::Int(id.get()));
+        }
+        if let Some(kind) = &query.target_type {
+            search.push("target_type = ", Value::Text(kind.as_str().into()));
+        }
+        if let Some(id) = query.target_id {
+            search.push("target_id = ", Value::Int(id.get()));
+        }
+        if let Some(from) = &query.from {
+            search.push("create_time >= ", Value::Int(from.whole_seconds_from()));
+        }
+        if let Some(to) = &query.to {
+            search.push("create_time < ", Value::Int(to.whole_seconds_from()));
+        }
+        let others = query.actor_id.is_some()
+            || query.target_type.is_some()
+            || query.target_id.is_some()
+            || query.from.is_some()
+            || query.to.is_some();
+        search.count = match (action, actor, others) {
+            (None, None, false) => Count::Tally {
+                kind: "action",
+                key: None,
+                prefix: false,
+            },
+            (Some(action), None, false) => Count::Tally {
+                kind: "action",
+                key: Some(prefix.unwrap_or(action).to_owned()),
+                prefix: prefix.is_some(),
+            },
+            (None, Some(actor), false) => Count::Tally {
+                kind: "actor",
+                key: Some(actor),
+                prefix: false,
+            },
+            _ => Count::Entries,
+        };
+        Ok(search)
+    }
+
+    fn push(&mut self, condition: &str, value: Value) {
+        self.values.push(value);
+        self.conditions.push(format!("{condition}${}", self.values.len()));
+    }
+
+    /// The `WHERE` text of the filters.
+    fn filter(&self) -> String {
+        if self.conditions.is_empty() {
+            "1 = 1".into()
+        } else {
+            self.conditions.join(" AND ")
+        }
+    }
+
+    /// The placeholder of the `n`th value a query adds after the filters' (from 1).
+    fn extra(&self, n: usize) -> String {
+        format!("${}", self.values.len() + n)
+    }
+
+    fn arguments(&self, extra: &[Value]) -> Result<AnyArguments, ApiError> {
+        let mut arguments = AnyArguments::default();
+        for value in self.values.iter().chain(extra) {
+            let added: Result<(), BoxDynError> = match value {
+                Value::Int(n) => arguments.add(*n),
+                Value::Text(text) => arguments.add(text.clone()),
+            };
+            added.map_err(ApiError::internal)?;
+        }
+        Ok(arguments)
+    }
+
+    async fn total(&self, db: &Db) -> Result<i64, ApiError> {
+        let (sql, values) = match &self.count {
+            Count::Tally { kind, key, prefix } => {
+                let mut sql = format!(
+                    "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM audit_tally WHERE kind = '{kind}'"
+                );
+                let mut values = Vec::new();
+                if let Some(key) = key {
+                    values.push(Value::Text(key.clone()));
+                    let column = if *prefix {
+                        action_prefix("key")
+                    } else {
+                        "key".into()
+                    };
+                    sql.push_str(&format!(" AND {column} = $1"));
+                }
+                if let Some(business) = self.business {
+                    values.push(Value::Int(business));
+                    sql.push_str(&format!(" AND business_key = ${}", values.len()));
+                }
+                let search = Self {
+                    conditions: Vec::new(),
+                    values,
+                    count: Count::Entries,
+                    business: None,
+                };
+                (sql, search.arguments(&[])?)
+            }
+            Count::Entries => (
+                format!("SELECT COUNT(*) FROM audit_log WHERE {}", self.filter()),
+                self.arguments(&[])?,
+            ),
+        };
+        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), values)
+            .fetch_one(&db.pool)
+            .await?;
+        Ok(total)
+    }
+}
+
+/// The audit log, newest first, filtered; a business admin sees its own business's
+/// entries. `format=csv`: every match as one CSV file, streamed.
+#[utoipa::path(get, path = "/admin/audit", tag = "audit", security(("token" = [])), params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries and `total`; with `format=csv`, every match as CSV \
+            (`id,time,actor_id,actor,action,target_type,target_id,detail`, RFC 4180, a cell a spreadsheet \
+            would read as a formula starts with `'`)",
+            content(
+                (Envelope<Vec<AuditEntry>> = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 401, description = "No valid token", body = Message),
+        (status = 403, description = "Not role 3 or 4", body = Message),
+        (status = 422, description = "A parameter breaks its rule, or `from` is after `to`", body = Message),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let search = Search::new(&query, admin.scope())?;
+    if query.format == AuditFormat::Csv {
+        return Ok(csv_response(state.db.clone(), search));
+    }
+    let total = search.total(&state.db).await?;
+    let Some(window) = Window::of(query.page, query.page_size, total) else {
+        return ok(Envelope::page(Vec::<AuditEntry>::new(), total)).map(IntoResponse::into_response);
+    };
+    let direction = window.direction(SortOrder::Desc);
+    let page_sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {} \
+         ORDER BY create_time {direction}, id {direction} LIMIT {} OFFSET {}",
+        search.filter(),
+        search.extra(1),
+        search.extra(2),
+    );
+    let arguments = search.arguments(&[Value::Int(window.limit), Value::Int(window.offset)])?;
+    let rows: Vec<EntryRow> = sqlx::query_as_with(AssertSqlSafe(page_sql), arguments)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let entries: Vec<AuditEntry> = window.arrange(rows).into_iter().map(AuditEntry::from).collect();
+    ok(Envelope::page(entries, total)).map(IntoResponse::into_response)
+}
+
+/// Every match as CSV, read in batches by a cursor on (create_time, id), so memory and
+/// the pool's connections stay free however long the file and however slow the reader.
+fn csv_response(db: Db, search: Search) -> Response {
+    let search = Arc::new(search);
+    let batches = futures::stream::try_unfold(Some(None::<(i64, i64)>), move |cursor| {
+        let (db, search) = (db.clone(), search.clone());
+        async move {
+            let Some(cursor) = cursor else {
+                return Ok(None);
+            };
+            let rows = csv_batch(&db, &search, cursor).await.inspect_err(|err| {
+                tracing::error!(error = %err, "audit CSV: the export ended early");
+            })?;
+            let next = (rows.len() as i64 == CSV_BATCH)
+                .then(|| rows.last().map(|r| (r.create_time, r.id)))
+                .flatten();
+            let bytes = csv_rows(&rows, cursor.is_none()).map_err(ApiError::internal)?;
+            Ok::<_, ApiError>(Some((Bytes::from(bytes), next.map(Some))))
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+        ],
+        Body::from_stream(batches),
+    )
+        .into_response()
+}
+
+/// The next batch, newest first, after `cursor` (the last row sent).
+async fn csv_batch(db: &Db, search: &Search, cursor: Option<(i64, i64)>) -> Result<Vec<EntryRow>, ApiError> {
+    let (after, mut extra) = match cursor {
+        Some((time, id)) => (
+            format!(
+                " AND (create_time, id) < ({}, {})",
+                search.extra(1),
+                search.extra(2)
+            ),
+            vec![Value::Int(time), Value::Int(id)],
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    extra.push(Value::Int(CSV_BATCH));
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {}{after} \
+         ORDER BY create_time DESC, id DESC LIMIT {}",
+        search.filter(),
+        search.extra(extra.len()),
+    );
+    Ok(sqlx::query_as_with(AssertSqlSafe(sql), search.arguments(&extra)?)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// Rows as CSV lines (RFC 4180: CRLF, quotes where needed), after the header if `header`.
+fn csv_rows(rows: &[EntryRow], header: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(rows.len() * 160 + 80));
+    if header {
+        writer.write_record(CSV_HEADER)?;
+    }
+    for r in rows {
+        let cells = [
+            Cow::Owned(r.id.to_string()),
+            Cow::Owned(crate::webhooks::outbox::rfc3339(r.create_time)),
+            Cow::Owned(r.actor_id.map(|id| id.to_string()).unwrap_or_default()),
+            as_text(&r.actor),
+            as_text(&r.action),
+            as_text(&r.target_type),
+            Cow::Owned(r.target_id.to_string()),
+            as_text(&r.detail),
+        ];
+        writer.write_record(cells.iter().map(|cell| cell.as_bytes()))?;
+    }
+    writer.into_inner().map_err(|err| err.into_error().into())
+}
+
+/// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading `'`, which makes it plain text.
+fn as_text(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(detail: &str) -> EntryRow {
+        EntryRow {
+            id: 7,
+            actor_id: None,
+            actor: "cli".into(),
+            action: "user.audit".into(),
+            target_type: "user".into(),
+            target_id: 3,
+            detail: detail.into(),
+            create_time: 0,
+        }
+    }
+
+    #[test]
+    fn csv_rows_quote_what_needs_it_and_defuse_formulas() {
+        let text = String::from_utf8(csv_rows(&[row("a \"b\", c\nd"), row("=1+2")], true).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "id,time,actor_id,actor,action,target_type,target_id,detail\r\n\
+             7,1970-01-01T00:00:00Z,,cli,user.audit,user,3,\"a \"\"b\"\", c\nd\"\r\n\
+             7,1970-01-01T00:00:00Z,,cli,user.audit,user,3,'=1+2\r\n"
+        );
+        for risky in ["=x", "+x", "-x", "@x", "\tx", "\rx"] {
+            assert!(as_text(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(as_text("x=1"), "x=1");
+    }
+
+    fn search(query: &str, scope: Scope) -> Result<Search, ApiError> {
+        Search::new(&serde_urlencoded::from_str(query).unwrap(), scope)
+    }
+
+    #[test]
+    fn totals_come_from_the_tally_only_for_action_or_actor_alone() {
+        let everything = Scope::Everything;
+        let tally = |query| search(query, everything).unwrap().count;
+        assert!(matches!(
+            tally(""),
+            Count::Tally {
+                kind: "action",
+                key: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            tally("action=*"),
+            Count::Tally {
+                kind: "action",
+                key: None,
+                ..
+            }
+        ));
+        assert_eq!(
+            tally("action=business.*"),
+            Count::Tally {
+                kind: "action",
+                key: Some("business.".into()),
+                prefix: true
+            }
+        );
+        assert!(
+            matches!(tally("actor=Root"), Count::Tally { kind: "actor", key: Some(k), .. } if k == "root")
+        );
+        for counted in [
+            "actor=a1&action=user.audit",
+            "targetId=1",
+            "from=2024-01-01T00:00:00Z",
+            "actorId=3",
+        ] {
+            assert_eq!(tally(counted), Count::Entries, "{counted}");
+        }
+        let scoped = search("action=user.audit", Scope::Business(4)).unwrap();
+        assert_eq!(scoped.filter(), "business_id = $1 AND action = $2");
+        assert!(search("from=2024-01-02T00:00:00Z&to=2024-01-01T00:00:00Z", everything).is_err());
+        assert!(search("from=2024-01-01T00:00:00Z&to=2024-01-01T00:00:00Z", everything).is_ok());
+    }
 }

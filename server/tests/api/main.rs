@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attack;
+mod audit_search;
 mod common;
 mod foundation;
 mod login;
