@@ -16,22 +16,28 @@ CREATE INDEX audit_log_actor_id ON audit_log (actor_id, create_time, id);
 CREATE INDEX audit_log_target ON audit_log (target_id, create_time, id);
 CREATE INDEX audit_log_target_type ON audit_log (target_type, create_time, id);
 
--- How many entries each action and each actor has, per business (-1: none), kept by a
--- trigger: the `total` of a page filtered by action or by actor alone adds up a few rows
--- instead of counting a large part of the log.
+-- How many entries each action, action prefix (`business.`) and actor has, per business:
+-- `business_key` is the business's id, -1 for entries of no business, and -2 for all
+-- entries whatever their business (what the system administrator sees). Triggers keep
+-- it, so the `total` of a page filtered by action or by actor alone, or not filtered, adds
+-- up a few rows instead of counting a large part of the log.
 CREATE TABLE audit_tally (
-    kind         TEXT   NOT NULL CHECK (kind IN ('action', 'actor')),
+    kind         TEXT   NOT NULL CHECK (kind IN ('action', 'prefix', 'actor')),
     key          TEXT   NOT NULL,
     business_key BIGINT NOT NULL,
     entries      BIGINT NOT NULL,
     PRIMARY KEY (kind, key, business_key)
 );
 INSERT INTO audit_tally (kind, key, business_key, entries)
-    SELECT 'action', action, COALESCE(business_id, -1), COUNT(*) FROM audit_log
-    GROUP BY action, COALESCE(business_id, -1);
-INSERT INTO audit_tally (kind, key, business_key, entries)
-    SELECT 'actor', lower(actor), COALESCE(business_id, -1), COUNT(*) FROM audit_log
-    GROUP BY lower(actor), COALESCE(business_id, -1);
+    SELECT kind, key, business_key, COUNT(*) FROM (
+        SELECT 'action' AS kind, action AS key, COALESCE(business_id, -1) AS business_key FROM audit_log
+        UNION ALL SELECT 'action', action, -2 FROM audit_log
+        UNION ALL SELECT 'prefix', rtrim(action, 'abcdefghijklmnopqrstuvwxyz_'), COALESCE(business_id, -1) FROM audit_log
+        UNION ALL SELECT 'prefix', rtrim(action, 'abcdefghijklmnopqrstuvwxyz_'), -2 FROM audit_log
+        UNION ALL SELECT 'actor', lower(actor), COALESCE(business_id, -1) FROM audit_log
+        UNION ALL SELECT 'actor', lower(actor), -2 FROM audit_log
+    ) AS counted
+    GROUP BY kind, key, business_key;
 
 -- Entries are never changed or deleted through the API; should it happen by hand, the
 -- tally follows.
@@ -39,16 +45,22 @@ CREATE FUNCTION audit_tally_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         UPDATE audit_tally SET entries = entries - 1
-            WHERE kind = 'action' AND key = OLD.action AND business_key = COALESCE(OLD.business_id, -1);
-        UPDATE audit_tally SET entries = entries - 1
-            WHERE kind = 'actor' AND key = lower(OLD.actor) AND business_key = COALESCE(OLD.business_id, -1);
+            WHERE business_key IN (COALESCE(OLD.business_id, -1), -2)
+              AND ((kind = 'action' AND key = OLD.action)
+                OR (kind = 'prefix' AND key = rtrim(OLD.action, 'abcdefghijklmnopqrstuvwxyz_'))
+                OR (kind = 'actor' AND key = lower(OLD.actor)));
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO audit_tally (kind, key, business_key, entries)
-            VALUES ('action', NEW.action, COALESCE(NEW.business_id, -1), 1)
-            ON CONFLICT (kind, key, business_key) DO UPDATE SET entries = audit_tally.entries + 1;
-        INSERT INTO audit_tally (kind, key, business_key, entries)
-            VALUES ('actor', lower(NEW.actor), COALESCE(NEW.business_id, -1), 1)
+            SELECT kind, key, business_key, 1 FROM (
+                SELECT 'action' AS kind, NEW.action AS key, COALESCE(NEW.business_id, -1) AS business_key
+                UNION ALL SELECT 'action', NEW.action, -2
+                UNION ALL SELECT 'prefix', rtrim(NEW.action, 'abcdefghijklmnopqrstuvwxyz_'), COALESCE(NEW.business_id, -1)
+                UNION ALL SELECT 'prefix', rtrim(NEW.action, 'abcdefghijklmnopqrstuvwxyz_'), -2
+                UNION ALL SELECT 'actor', lower(NEW.actor), COALESCE(NEW.business_id, -1)
+                UNION ALL SELECT 'actor', lower(NEW.actor), -2
+            ) AS added
+            WHERE true
             ON CONFLICT (kind, key, business_key) DO UPDATE SET entries = audit_tally.entries + 1;
     END IF;
     RETURN NULL;

@@ -452,7 +452,12 @@ fn save_file(name: &str, mime: &str, text: &str) {
                 link.click();
             }
         }
-        let _ = web_sys::Url::revoke_object_url(&url);
+        // The browser reads the blob after this function returns; free it a minute on.
+        let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        });
+        let _ =
+            window().set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (name, mime, text);

@@ -135,15 +135,15 @@ enum Value {
 /// What the `total` of a search is counted from.
 #[derive(Debug, Clone, PartialEq)]
 enum Count {
-    /// `audit_tally` rows (migration 0005): a search by action, or by actor, or by nothing.
-    Tally {
-        kind: &'static str,
-        key: Option<String>,
-        prefix: bool,
-    },
-    /// The matching entries themselves, through the index of the most telling filter.
+    /// `audit_tally` (migration 0005): the entries of one action, action prefix or actor, or
+    /// (no key) of every prefix, in the admin's scope.
+    Tally { kind: &'static str, key: Option<String> },
+    /// The matching entries themselves, through the index of the filter the database picks.
     Entries,
 }
+
+/// The tally's `business_key` of all entries, whatever their business.
+const EVERY_BUSINESS: i64 = -2;
 
 /// A search of the log as SQL: conditions with `$n` placeholders and their values, in
 /// order; queries append their own values (limit, offset, cursor) after these.
@@ -209,19 +209,16 @@ impl Search {
             || query.to.is_some();
         search.count = match (action, actor, others) {
             (None, None, false) => Count::Tally {
-                kind: "action",
+                kind: "prefix",
                 key: None,
-                prefix: false,
             },
-            (Some(action), None, false) => Count::Tally {
-                kind: "action",
-                key: Some(prefix.unwrap_or(action).to_owned()),
-                prefix: prefix.is_some(),
+            (Some(_), None, false) => Count::Tally {
+                kind: if prefix.is_some() { "prefix" } else { "action" },
+                key: prefix.or(action).map(str::to_owned),
             },
             (None, Some(actor), false) => Count::Tally {
                 kind: "actor",
                 key: Some(actor),
-                prefix: false,
             },
             _ => Count::Entries,
         };
@@ -261,24 +258,17 @@ impl Search {
 
     async fn total(&self, db: &Db) -> Result<i64, ApiError> {
         let (sql, values) = match &self.count {
-            Count::Tally { kind, key, prefix } => {
+            Count::Tally { kind, key } => {
+                let mut values = Vec::new();
                 let mut sql = format!(
                     "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM audit_tally WHERE kind = '{kind}'"
                 );
-                let mut values = Vec::new();
                 if let Some(key) = key {
                     values.push(Value::Text(key.clone()));
-                    let column = if *prefix {
-                        action_prefix("key")
-                    } else {
-                        "key".into()
-                    };
-                    sql.push_str(&format!(" AND {column} = $1"));
+                    sql.push_str(" AND key = $1");
                 }
-                if let Some(business) = self.business {
-                    values.push(Value::Int(business));
-                    sql.push_str(&format!(" AND business_key = ${}", values.len()));
-                }
+                values.push(Value::Int(self.business.unwrap_or(EVERY_BUSINESS)));
+                sql.push_str(&format!(" AND business_key = ${}", values.len()));
                 let search = Self {
                     conditions: Vec::new(),
                     values,
@@ -472,33 +462,15 @@ mod tests {
     fn totals_come_from_the_tally_only_for_action_or_actor_alone() {
         let everything = Scope::Everything;
         let tally = |query| search(query, everything).unwrap().count;
-        assert!(matches!(
-            tally(""),
-            Count::Tally {
-                kind: "action",
-                key: None,
-                ..
-            }
-        ));
-        assert!(matches!(
-            tally("action=*"),
-            Count::Tally {
-                kind: "action",
-                key: None,
-                ..
-            }
-        ));
-        assert_eq!(
-            tally("action=business.*"),
-            Count::Tally {
-                kind: "action",
-                key: Some("business.".into()),
-                prefix: true
-            }
-        );
-        assert!(
-            matches!(tally("actor=Root"), Count::Tally { kind: "actor", key: Some(k), .. } if k == "root")
-        );
+        let counted = |kind, key: Option<&str>| Count::Tally {
+            kind,
+            key: key.map(str::to_owned),
+        };
+        assert_eq!(tally(""), counted("prefix", None));
+        assert_eq!(tally("action=*"), counted("prefix", None));
+        assert_eq!(tally("action=business.*"), counted("prefix", Some("business.")));
+        assert_eq!(tally("action=user.audit"), counted("action", Some("user.audit")));
+        assert_eq!(tally("actor=Root"), counted("actor", Some("root")));
         for counted in [
             "actor=a1&action=user.audit",
             "targetId=1",
