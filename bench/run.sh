@@ -17,68 +17,9 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" # 1,000 connections on each side
 
-say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
-calc() { python3 -c "print($1)"; }
-mb() { calc "f'{$1 / 1024:.1f} MB'"; }
-yes_no() { calc "'yes' if $1 else 'no'"; }
-
-# Starts a program whose log says "listening on http://...", and waits for it.
-# Sets URL and PID.
-start() {
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  PID=$!
-  PIDS+=("$PID")
-  for _ in $(seq 1 300); do
-    URL=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -n 1 | sed 's/listening on //') || true
-    [ -n "$URL" ] && return
-    sleep 0.1
-  done
-  cat "$log" >&2; exit 1
-}
-
-# portal DATABASE [VARIABLE=value...]: the portal on a free port, on the SQLite database
-# $WORK/DATABASE.db, with the settings given on top of the defaults.
-portal() {
-  local database=$1; shift
-  exec env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=127.0.0.1:0 \
-    DATABASE_URL="sqlite://$WORK/$database.db" OTE_ADMIN_PASSWORD=$ADMIN_PASSWORD RUST_LOG=warn,server=info \
-    "$@" target/release/ote-portal
-}
-# Webhooks, if any, may reach 127.0.0.1 only.
-export OTE_WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32
-# The throughput figures measure the server's work, not the per-address limit of password
-# work (60 a minute by default), which a login benchmark from one address would hit at once.
-UNLIMITED=OTE_RATE_PASSWORD_PER_MINUTE=0
-
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-
-login() {
-  curl -sf "$1/v1/authorization" -d "{\"user\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" |
-    python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])'
-}
-
-# register URL NAME PHONE: a user who may log in with $ADMIN_PASSWORD (registered, pending).
-register() {
-  curl -sf "$1/v1/user" -o /dev/null \
-    -d "{\"user\":\"$2\",\"password\":\"$ADMIN_PASSWORD\",\"phone\":\"$3\",\"realName\":\"Bench $2\",\"isAdmin\":false}"
-}
-
-# wrk's summary as "req/s p50 p99 errors" (latencies in ms; errors: socket errors and
-# answers other than 2xx/3xx, which must stay 0 for a figure to count).
-wrk_figures() {
-  awk '
-    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
-    /Socket errors/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 } /Non-2xx/ { errors += $5 }
-    END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, errors }'
-}
-
-# load URL CONNECTIONS [wrk options...]: prints "req/s p50 p99 errors".
-load() {
-  local url=$1 connections=$2; shift 2
-  wrk -t2 -c"$connections" -d"${DURATION}s" --latency "$@" "$url" | wrk_figures
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+unset BENCH_POSTGRES_URL # this table is SQLite's; bench/postgres.sh makes the other
 
 say "building the portal and the references (bare axum, raw Argon2) in release"
 cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
@@ -110,6 +51,17 @@ PAT=$(curl -sf "$PORTAL/v1/user/tokens" -H "Authorization: $TOKEN" \
 read -r T_RPS T_P50 T_P99 T_ERR < <(load "$PORTAL/v1/authorization" "$CONNECTIONS" -H "Authorization: $PAT")
 PAT_RATIO=$(calc "f'{$T_RPS / $P_RPS:.2f}'")
 
+say "the same read on a second portal counting metrics (OTE_METRICS_ADDR), then the first again"
+start "$WORK/metered.log" portal metered "$UNLIMITED" OTE_METRICS_ADDR=127.0.0.1:0
+METERED=$URL METERED_PID=$PID
+METERED_TOKEN=$(login "$METERED")
+read -r M_RPS M_P50 M_P99 M_ERR < <(load "$METERED/v1/authorization" "$CONNECTIONS" -H "Authorization: $METERED_TOKEN")
+METRICS_URL=$(grep -o 'metrics on http://[0-9.:]*/metrics' "$WORK/metered.log" | sed 's/metrics on //')
+METRICS_SERIES=$(curl -sf "$METRICS_URL" | grep -vc '^#')
+kill "$METERED_PID"; wait "$METERED_PID" 2>/dev/null || true
+read -r P2_RPS _ _ P2_ERR < <(load "$PORTAL/v1/authorization" "$CONNECTIONS" "${AUTH[@]}")
+METRICS_RATIO=$(calc "f'{$M_RPS * 2 / ($P_RPS + $P2_RPS):.3f}'")
+
 say "memory while $MANY keep-alive connections read"
 wrk -t2 -c"$MANY" -d"${DURATION}s" "${AUTH[@]}" "$PORTAL/v1/authorization" >"$WORK/many.txt" &
 WRK_PID=$!
@@ -126,17 +78,7 @@ say "logins/s ($FEW connections) vs raw Argon2 verifications/s on all $(nproc) c
 # as $FEW users of its own in turn, so one name never has more than one or two in flight.
 for i in $(seq 1 $((2 * FEW))); do register "$PORTAL" "login$i" "+861380000$(printf %04d "$i")"; done
 LOGIN_LUA=$WORK/login.lua
-cat >"$LOGIN_LUA" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local threads = 0
-function setup(thread) thread:set("first", threads * $FEW); threads = threads + 1 end
-local i = 0
-function request()
-  i = i % $FEW + 1
-  return wrk.format(nil, nil, nil, string.format('{"user":"login%d","password":"$ADMIN_PASSWORD"}', first + i))
-end
-LUA
+login_lua "$LOGIN_LUA"
 read -r L_RPS L_P50 L_P99 L_ERR < <(load "$PORTAL/v1/authorization" "$FEW" -s "$LOGIN_LUA")
 RAW_RPS=$(target/release/argon2-verify "$DURATION")
 LOGIN_RATIO=$(calc "f'{$L_RPS / $RAW_RPS:.2f}'")
@@ -213,20 +155,6 @@ AUTH=(-H "Authorization: $TOKEN")
 TOTAL=$(curl -sf "${AUTH[@]}" "$PORTAL/v1/admin/user" | python3 -c 'import sys, json; print(json.load(sys.stdin)["total"])')
 USERS=$(calc "f'{$TOTAL:,}'") # the million, the administrator and the login users
 LAST_PAGE=$(((TOTAL + 9) / 10))
-pages_lua() { # first last: a wrk script going round those pages in the four orders
-  cat <<LUA
-local paths = {}
-for _, key in ipairs({"id", "user_name"}) do
-  for _, order in ipairs({"asc", "desc"}) do
-    for page = $1, $2 do
-      paths[#paths + 1] = string.format("/v1/admin/user?orderBy=%s&order=%s&page=%d&pageSize=10", key, order, page)
-    end
-  end
-end
-local i = 0
-request = function() i = i % #paths + 1; return wrk.format(nil, paths[i]) end
-LUA
-}
 pages_lua 1 100 >"$WORK/pages.lua"
 pages_lua "$LAST_PAGE" "$LAST_PAGE" >"$WORK/last.lua"
 read -r U_RPS U_P50 U_P99 U_ERR < <(load "$PORTAL" "$FEW" "${AUTH[@]}" -s "$WORK/pages.lua")
@@ -235,13 +163,14 @@ read -r Z_RPS Z_P50 Z_P99 Z_ERR < <(load "$PORTAL" "$FEW" "${AUTH[@]}" -s "$WORK
 
 # The attack rows fail too if a real login did not answer 200, or a guess neither 401 nor
 # 429, or an attacker's request failed otherwise than by its timeout.
-ERRORS=$((P_ERR + B_ERR + T_ERR + W_ERR + MANY_ERR + L_ERR + Q_ERR + F_ERR + FL_ERR + U_ERR + Z_ERR +
+ERRORS=$((P_ERR + B_ERR + T_ERR + M_ERR + P2_ERR + W_ERR + MANY_ERR + L_ERR + Q_ERR + F_ERR + FL_ERR + U_ERR + Z_ERR +
   A_N - A_OK + R_N - R_OK + G_OTHER + FLOOD_OTHER))
 TABLE=$(cat <<TABLE
 | figure | measured | reference in the same run | goal | met |
 |---|---|---|---|---|
 | authenticated \`GET /v1/authorization\`, $CONNECTIONS connections | $P_RPS req/s, p50 $P_P50 ms, p99 $P_P99 ms | bare axum: $B_RPS req/s, p50 $B_P50 ms, p99 $B_P99 ms | ratio >= 0.5 | ratio $READ_RATIO: $(yes_no "$READ_RATIO >= 0.5") |
 | the same with a personal access token (\`Authorization: otep_...\`) | $T_RPS req/s, p50 $T_P50 ms, p99 $T_P99 ms | with a JWT (row above): $P_RPS req/s | ratio >= 0.8 | ratio $PAT_RATIO: $(yes_no "$PAT_RATIO >= 0.8") |
+| the same with metrics counted (a second portal with \`OTE_METRICS_ADDR\`; $METRICS_SERIES series in its scrape after the run) | $M_RPS req/s, p50 $M_P50 ms, p99 $M_P99 ms | without metrics: $P_RPS and $P2_RPS req/s (before and after) | ratio >= 0.95 | ratio $METRICS_RATIO: $(yes_no "$METRICS_RATIO >= 0.95") |
 | logins/s (\`POST /v1/authorization\`, $FEW connections, $((2 * FEW)) users in turn) | $L_RPS logins/s, p50 $L_P50 ms, p99 $L_P99 ms | raw Argon2 on $(nproc) threads: $RAW_RPS verifications/s | ratio >= 0.9 | ratio $LOGIN_RATIO: $(yes_no "$LOGIN_RATIO >= 0.9") |
 | p99 of authenticated reads ($FEW connections) while $FEW connections flood logins | p99 $F_P99 ms (p50 $F_P50 ms, $F_RPS req/s; $FL_RPS logins/s meanwhile) | without the flood: p99 $Q_P99 ms (p50 $Q_P50 ms, $Q_RPS req/s) | < 10 ms | $(yes_no "$F_P99 < 10") |
 | \`GET /v1/admin/user\`, $USERS users, pages 1-100 by id and by name, asc and desc, with \`total\` ($FEW connections) | p99 $U_P99 ms, p50 $U_P50 ms, $U_RPS req/s | - | p99 < 5 ms | $(yes_no "$U_P99 < 5") |

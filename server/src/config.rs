@@ -26,7 +26,7 @@ pub struct Config {
     pub site_addr: SocketAddr,
 
     /// `sqlite://PATH` (created and migrated on start) or `postgres://...`.
-    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = "sqlite://data/ote.db", hide_env_values = true, value_parser = DatabaseUrl::parse)]
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = "sqlite://data/ote.db", hide_env_values = true, value_parser = DatabaseUrl::parse)]
     pub database_url: DatabaseUrl,
 
     /// The first system administrator's name.
@@ -52,6 +52,58 @@ pub struct Config {
 
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+
+    /// Where Prometheus scrapes `GET /metrics` (a listener of its own); unset, nothing is
+    /// counted.
+    #[arg(long, env = "OTE_METRICS_ADDR", value_name = "OTE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Log lines as `text`, or `json` (one object per line, for log shippers).
+    #[arg(
+        long,
+        env = "OTE_LOG_FORMAT",
+        value_name = "OTE_LOG_FORMAT",
+        default_value = "text",
+        value_enum
+    )]
+    pub log_format: LogFormat,
+
+    /// Without a command, the portal serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `OTE_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What the binary does: serve (the default), or one task for the person at the console
+/// (`console`), on the database of `DATABASE_URL`, the server running or not.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Serve the portal (what the binary does without a command).
+    Serve,
+    /// Account recovery: each is audited with the actor `cli`.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Write a consistent copy of the live SQLite database to FILE (PostgreSQL: use pg_dump).
+    Backup {
+        /// The copy to write; it must not exist yet.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Set a generated password (printed once) and end the user's sessions and tokens.
+    ResetPassword { name: String },
+    /// Clear the user's login throttle (failed attempts of the last 15 minutes).
+    Unlock { name: String },
+    /// Turn off the user's two-factor sign-in and end its sessions.
+    DisableTotp { name: String },
 }
 
 /// Where webhooks may point and how deliveries are retried (SPEC.md section 10).
@@ -112,6 +164,11 @@ pub struct AccountSettings {
         default_value = "60"
     )]
     pub seen_seconds: u64,
+
+    /// How long a signed-in caller's row may be reused at most, in milliseconds (it is
+    /// dropped sooner at any write this process hears of); 0 reads it on every request.
+    #[arg(long, env = "OTE_CALLER_CACHE_MILLIS", value_name = "OTE_CALLER_CACHE_MILLIS", default_value = "1000", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub caller_cache_millis: u64,
 }
 
 /// `OTE_REQUIRE_TOTP`.

@@ -6,11 +6,13 @@ pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod housekeeping;
 pub mod limits;
+pub mod metrics;
 pub mod routes;
 pub mod state;
 pub mod webhooks;
@@ -19,7 +21,7 @@ use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::bootstrap::FirstAdmin;
-use crate::config::{Config, Dialect};
+use crate::config::Config;
 use crate::db::Db;
 use crate::state::AppState;
 use std::future::Future;
@@ -44,6 +46,13 @@ pub enum StartError {
     },
     #[error("DATABASE_URL: cannot prepare {url}: {source}")]
     Bootstrap { url: String, source: error::ApiError },
+    #[error("OTE_METRICS_ADDR: cannot listen on {addr}: {source}")]
+    MetricsListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("OTE_METRICS_ADDR: {0}")]
+    Metrics(#[from] prometheus::Error),
     #[error("LEPTOS_*: {0}")]
     Leptos(String),
 }
@@ -52,6 +61,8 @@ pub enum StartError {
 pub struct Portal {
     pub state: AppState,
     listener: TcpListener,
+    /// `GET /metrics`, when `OTE_METRICS_ADDR` is set.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Portal {
@@ -85,10 +96,17 @@ impl Portal {
             FirstAdmin::Created {
                 name,
                 generated_password: Some(password),
-            } => tracing::warn!(
-                "created the first system administrator '{name}' with the generated password '{password}' \
-                 (shown only this once: write it down, then change it in the portal)"
-            ),
+            } => {
+                // Printed, not logged: no secret ever goes into a log line (log shippers
+                // keep them); this one is for the person starting the portal.
+                tracing::warn!(
+                    "created the first system administrator '{name}' with a generated password (printed on stderr)"
+                );
+                eprintln!(
+                    "ote-portal: the first system administrator '{name}' has the generated password {password} \
+                     (shown only this once: write it down, then change it in the portal)"
+                );
+            }
             FirstAdmin::Created {
                 name,
                 generated_password: None,
@@ -110,10 +128,20 @@ impl Portal {
                 addr: config.site_addr,
                 source,
             })?;
-        let callers = Arc::new(Callers::new(db.dialect == Dialect::Sqlite));
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::MetricsListen { addr, source })?,
+            ),
+            None => None,
+        };
+        let callers = Arc::new(Callers::new(std::time::Duration::from_millis(
+            config.accounts.caller_cache_millis,
+        )));
         let limits = Arc::new(crate::limits::Limits::new(&config.limits));
         let config_webhooks = config.webhooks.clone();
-        let state = AppState {
+        let mut state = AppState {
             db,
             config: Arc::new(config),
             tokens: Arc::new(Tokens::new(secret.bytes())),
@@ -121,9 +149,24 @@ impl Portal {
             callers,
             limits,
             webhooks: Arc::new(webhooks::Webhooks::new(&config_webhooks)),
+            metrics: None,
             leptos,
         };
-        Ok(Self { state, listener })
+        if metrics_listener.is_some() {
+            state.metrics = Some(Arc::new(metrics::Metrics::new(&state)?));
+        }
+        Ok(Self {
+            state,
+            listener,
+            metrics_listener,
+        })
+    }
+
+    /// The address of the metrics listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The address actually bound (useful with port 0).
@@ -140,6 +183,14 @@ impl Portal {
         tracing::info!("listening on http://{}", self.local_addr());
         let housekeeping = tokio::spawn(housekeeping::run(self.state.clone()));
         let deliveries = tokio::spawn(webhooks::worker::run(self.state.clone()));
+        let listener = tokio::spawn(db::listen::run(self.state.db.clone()));
+        let metrics = self.metrics_listener.map(|listener| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("metrics on http://{addr}/metrics");
+            }
+            let router = metrics::router(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         // `into_make_service*` shares the router with each connection; handing axum the
         // router itself copies every route per connection (about 50 KB each, measured with
         // valgrind's massif: bench/README.md). The peer's address is what `limits` starts from.
@@ -149,6 +200,10 @@ impl Portal {
             .await?;
         housekeeping.abort();
         deliveries.abort();
+        listener.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         self.state.db.pool.close().await;
         tracing::info!("stopped");
         Ok(())

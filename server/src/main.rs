@@ -1,8 +1,8 @@
-//! The `ote-portal` binary: reads the configuration, starts the portal and stops it
-//! gracefully on SIGINT or SIGTERM.
+//! The `ote-portal` binary: reads the configuration, then either starts the portal and
+//! stops it gracefully on SIGINT or SIGTERM, or runs one console command (`console`).
 
 use server::Portal;
-use server::config::Config;
+use server::config::{Command, Config, LogFormat};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -15,11 +15,34 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        // One object per line; the request's span (its `request_id`) is in each.
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
+
+    match &config.command {
+        None | Some(Command::Serve) => {}
+        Some(command) => {
+            return match server::console::run(&config.database_url, command).await {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("ote-portal: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
 
     let portal = match Portal::start(config).await {
         Ok(portal) => portal,

@@ -6,13 +6,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use app::model::Envelope;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use leptos::config::Env;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -48,7 +51,52 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     };
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    let router = match state.metrics {
+        Some(_) => router.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        )),
+        None => router,
+    };
+    // Outermost first: a client's unusable `x-request-id` goes, a missing one is made,
+    // the response carries it, and the request's span (in every log line) names it.
+    router
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
+        .with_state(state)
+}
+
+/// The span of one request: its id, method and path (never the query string or headers,
+/// where a client may put what must not be logged).
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A client's request id is kept when it is 1 to 128 characters of letters, digits and
+/// `-_.:`; anything else is replaced by a generated one (it goes into every log line).
+async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
+    let usable = |value: &HeaderValue| {
+        let bytes = value.as_bytes();
+        (1..=128).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    if let Some(value) = request.headers().get(REQUEST_ID)
+        && !usable(value)
+    {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

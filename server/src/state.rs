@@ -1,5 +1,5 @@
 //! What every handler can reach: the database, the configuration, the token keys, the
-//! password hasher, the per-client limits, the webhook client and the Leptos options.
+//! password hasher, the per-client limits, the webhook client, the metrics and the Leptos options.
 
 use crate::auth::caller::Callers;
 use crate::auth::password::Passwords;
@@ -20,6 +20,8 @@ pub struct AppState {
     pub callers: Arc<Callers>,
     pub limits: Arc<Limits>,
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Set when `OTE_METRICS_ADDR` is.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
     pub leptos: LeptosOptions,
 }
 

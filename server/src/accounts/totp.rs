@@ -346,7 +346,7 @@ pub async fn reset(State(state): State<AppState>, admin: Admin, Id(id): Id) -> R
     ok(Envelope::success())
 }
 
-async fn remove(tx: &mut sqlx::AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
+pub(crate) async fn remove(tx: &mut sqlx::AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM totp WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

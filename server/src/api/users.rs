@@ -107,7 +107,7 @@ pub async fn register(
         detail: format!("{} registered", new.user),
         business_id: None,
         actor: Actor {
-            id,
+            id: Some(id),
             name: new.user.as_str(),
         },
     };

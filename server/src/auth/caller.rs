@@ -7,9 +7,10 @@
 //!
 //! The scoping rule lives here too: what a business admin may see is its own business.
 //!
-//! With SQLite, where this process is the database's only writer, the reloaded row is
-//! kept in `Callers` until any write transaction ends or a second passes; PostgreSQL
-//! replicas share the database with other writers, so there every request reads it.
+//! The reloaded row is kept in `Callers` until any write transaction ends that this
+//! process knows of, or `OTE_CALLER_CACHE_MILLIS` pass. With SQLite this process is the
+//! only writer that serves; PostgreSQL replicas hear of each other's writes through
+//! `db::listen` (and keep nothing while they cannot hear).
 
 use crate::accounts::personal;
 use crate::auth::access;
@@ -337,9 +338,10 @@ fn touch(state: &AppState, credential: &Credential, key: &str, now: i64) {
     });
 }
 
-/// Recently loaded callers by token id, for the SQLite deployment (see the module notes).
+/// Recently loaded callers by token id (see the module notes).
 pub struct Callers {
-    enabled: bool,
+    /// How long an entry is good for at most; zero turns the cache off.
+    max_age: Duration,
     entries: Mutex<HashMap<String, Cached>>,
 }
 
@@ -350,21 +352,25 @@ struct Cached {
 }
 
 impl Callers {
-    /// A second bounds what could still slip by: a write whose request was cancelled
-    /// while its COMMIT was on the way.
-    const MAX_AGE: Duration = Duration::from_secs(1);
     /// Past this many tokens the cache starts afresh rather than grow.
     const MAX_ENTRIES: usize = 10_000;
 
-    pub fn new(enabled: bool) -> Self {
+    /// `max_age` bounds what could still slip by: a write whose request was cancelled
+    /// while its COMMIT was on the way, or a notification lost without the loss being seen.
+    pub fn new(max_age: Duration) -> Self {
         Self {
-            enabled,
+            max_age,
             entries: Mutex::default(),
         }
     }
 
-    fn get(&self, jti: &str, writes_now: u64) -> Option<CallerRow> {
-        if !self.enabled {
+    fn enabled(&self) -> bool {
+        !self.max_age.is_zero()
+    }
+
+    fn get(&self, jti: &str, writes_now: Option<u64>) -> Option<CallerRow> {
+        let writes_now = writes_now?;
+        if !self.enabled() {
             return None;
         }
         let entries = self
@@ -372,13 +378,13 @@ impl Callers {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let cached = entries.get(jti)?;
-        (cached.writes == writes_now && cached.loaded.elapsed() < Self::MAX_AGE).then(|| cached.row.clone())
+        (cached.writes == writes_now && cached.loaded.elapsed() < self.max_age).then(|| cached.row.clone())
     }
 
     /// Notes in a cached entry that its session or token was just marked as used, so the
     /// requests of the next minute do not mark it again.
     fn touch(&self, key: &str, now: i64) {
-        if !self.enabled {
+        if !self.enabled() {
             return;
         }
         let mut entries = self
@@ -390,8 +396,11 @@ impl Callers {
         }
     }
 
-    fn put(&self, jti: &str, writes: u64, row: CallerRow) {
-        if !self.enabled {
+    fn put(&self, jti: &str, writes: Option<u64>, row: CallerRow) {
+        let Some(writes) = writes else {
+            return;
+        };
+        if !self.enabled() {
             return;
         }
         let mut entries = self

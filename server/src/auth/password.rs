@@ -23,6 +23,10 @@ pub struct Passwords {
     jobs: flume::Sender<Job>,
     verifications: Arc<AtomicU64>,
     skipped: Arc<AtomicU64>,
+    /// How long jobs waited for a thread (the `metrics` module registers it).
+    pub wait: prometheus::Histogram,
+    /// Jobs refused with 503 because the queue was full.
+    pub rejected: prometheus::IntCounter,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -52,11 +56,33 @@ impl Passwords {
                 })
                 .expect("the system can start a thread");
         }
+        let wait = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new(
+                "password_queue_wait_seconds",
+                "How long password checks waited for a hashing thread",
+            )
+            .buckets(vec![
+                0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+        )
+        .expect("valid histogram options");
+        let rejected = prometheus::IntCounter::new(
+            "password_queue_rejected_total",
+            "Password checks refused with 503 because the queue was full",
+        )
+        .expect("valid counter options");
         Arc::new(Self {
             jobs,
             verifications: Arc::default(),
             skipped: Arc::default(),
+            wait,
+            rejected,
         })
+    }
+
+    /// Jobs waiting for a thread now.
+    pub fn waiting(&self) -> usize {
+        self.jobs.len()
     }
 
     /// Runs `work` on a hashing thread, once one is free; 503 when the queue is full. If
@@ -64,7 +90,9 @@ impl Passwords {
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let skipped = self.skipped.clone();
+        let queued = self.wait.start_timer();
         let job: Job = Box::new(move || {
+            queued.observe_duration();
             if reply.is_closed() {
                 skipped.fetch_add(1, Ordering::Relaxed);
                 return;
@@ -72,10 +100,13 @@ impl Passwords {
             let _ = reply.send(work());
         });
         self.jobs.try_send(job).map_err(|err| match err {
-            flume::TrySendError::Full(_) => ApiError::Unavailable {
-                message: "password: the server is busy checking passwords; try again shortly".into(),
-                retry_after: Some(1),
-            },
+            flume::TrySendError::Full(_) => {
+                self.rejected.inc();
+                ApiError::Unavailable {
+                    message: "password: the server is busy checking passwords; try again shortly".into(),
+                    retry_after: Some(1),
+                }
+            }
             flume::TrySendError::Disconnected(_) => ApiError::internal("the hashing threads have stopped"),
         })?;
         answer

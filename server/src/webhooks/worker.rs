@@ -160,6 +160,7 @@ async fn send(state: &AppState, delivery: Due) -> Result<(), sqlx::Error> {
             .bind(delivery.id)
             .execute(&state.db.pool)
             .await?;
+            state.webhooks.outcomes.with_label_values(&["delivered"]).inc();
         }
         Err((code, error)) => {
             let next = now + backoff(settings, attempts);
@@ -178,6 +179,8 @@ async fn send(state: &AppState, delivery: Due) -> Result<(), sqlx::Error> {
             .bind(delivery.id)
             .execute(&state.db.pool)
             .await?;
+            let outcome = if status == "failed" { "failed" } else { "retrying" };
+            state.webhooks.outcomes.with_label_values(&[outcome]).inc();
         }
     }
     Ok(())
@@ -233,14 +236,29 @@ fn describe(err: &reqwest::Error) -> String {
 pub struct Webhooks {
     pub client: reqwest::Client,
     pub destinations: Destinations,
+    /// Attempts by outcome: `delivered`, `retrying` (failed, tried again later) or
+    /// `failed` (given up); the `metrics` module registers it.
+    pub outcomes: prometheus::IntCounterVec,
 }
 
 impl Webhooks {
     pub fn new(settings: &WebhookSettings) -> Self {
         let destinations = Destinations::new(settings.webhook_allowed_networks.clone());
+        let outcomes = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts by outcome: delivered, retrying, failed (given up)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid counter options");
+        for outcome in ["delivered", "retrying", "failed"] {
+            outcomes.with_label_values(&[outcome]);
+        }
         Self {
             client: client(settings, destinations.clone()),
             destinations,
+            outcomes,
         }
     }
 }

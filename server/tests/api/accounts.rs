@@ -61,7 +61,7 @@ async fn login_with(portal: &TestPortal, user: &str, password: &str, code: Optio
 
 /// Enrols the holder of `token` and returns (secret, recovery codes). The confirming code
 /// is the one of the step before now, so that the current and next steps stay free.
-async fn enrol(portal: &TestPortal, token: &str) -> (String, Vec<String>) {
+pub(crate) async fn enrol(portal: &TestPortal, token: &str) -> (String, Vec<String>) {
     let data = portal
         .post("/v1/user/totp", Some(token), json!({}))
         .await

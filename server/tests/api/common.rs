@@ -16,6 +16,10 @@ pub const PASSWORD: &str = "Passw0rdX";
 
 pub struct TestPortal {
     pub url: String,
+    /// The database, for the console commands (`ote-portal admin ...`).
+    pub database_url: String,
+    /// `http://.../metrics` when started with `--metrics-addr`.
+    pub metrics_url: Option<String>,
     pub state: AppState,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -75,6 +79,7 @@ impl TestPortal {
 
     /// Starts with extra command-line flags (they mirror the environment variables).
     pub async fn start_with(extra: &[&str]) -> Self {
+        log_to_file();
         let dir = tempfile::tempdir().expect("temporary folder");
         let database_url = fresh_database(&dir).await;
         let mut args = vec![
@@ -93,6 +98,7 @@ impl TestPortal {
         let config = Config::load_from(args).expect("test configuration");
         let portal = Portal::start(config).await.expect("portal starts");
         let url = format!("http://{}", portal.local_addr());
+        let metrics_url = portal.metrics_addr().map(|addr| format!("http://{addr}/metrics"));
         let state = portal.state.clone();
         let (shutdown, stop) = oneshot::channel::<()>();
         tokio::spawn(portal.serve(async {
@@ -100,6 +106,8 @@ impl TestPortal {
         }));
         Self {
             url,
+            database_url,
+            metrics_url,
             state,
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
@@ -258,6 +266,29 @@ impl Drop for TestPortal {
             let _ = shutdown.send(());
         }
     }
+}
+
+/// With `OTE_TEST_LOG=FILE` (set by `./x test`), every log line of every portal of the
+/// suite, at every level, goes to FILE, which `./x test` then searches for secrets.
+fn log_to_file() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(path) = std::env::var("OTE_TEST_LOG") else {
+            return;
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .expect("OTE_TEST_LOG names a writable file");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,server=trace,tower_http=trace",
+            ))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
 }
 
 /// SQLite in `dir`, or a new database on the PostgreSQL server of `OTE_TEST_POSTGRES_URL`.

@@ -9,6 +9,7 @@ mod foundation;
 mod login;
 mod matrix;
 mod openapi;
+mod operations;
 mod rules;
 mod story;
 mod tokens;

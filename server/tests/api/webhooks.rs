@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Settings every portal of these tests runs with: loopback only, fast retries.
-const FAST: &[&str] = &[
+pub(crate) const FAST: &[&str] = &[
     "--webhook-allowed-networks=127.0.0.1/32",
     "--webhook-retry-base-millis=50",
     "--webhook-retry-max-millis=200",
@@ -21,7 +21,7 @@ const FAST: &[&str] = &[
 ];
 
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     id: String,
     kind: String,
     at: Instant,
@@ -31,7 +31,7 @@ struct Received {
 /// A receiver: answers each request with the next scripted status (then 200), or hangs
 /// for `hang` first; records what it got, after checking the signature.
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<u16>>>,
@@ -40,7 +40,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(hang: Duration) -> Self {
+    pub(crate) async fn start(hang: Duration) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let receiver = Receiver {
@@ -86,6 +86,11 @@ impl Receiver {
         receiver
     }
 
+    /// The next answers, before the 200s.
+    pub(crate) fn answer_next(&self, statuses: &[u16]) {
+        self.script.lock().unwrap().extend(statuses);
+    }
+
     fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
@@ -95,7 +100,7 @@ impl Receiver {
     }
 
     /// Waits until `enough` holds of what was received (at most 10 s).
-    async fn until(&self, enough: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+    pub(crate) async fn until(&self, enough: impl Fn(&[Received]) -> bool) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let got = self.got();
@@ -108,7 +113,7 @@ impl Receiver {
 }
 
 /// Registers `receiver` for `events`; returns the endpoint's id.
-async fn subscribe(portal: &TestPortal, receiver: &Receiver, events: Value) -> i64 {
+pub(crate) async fn subscribe(portal: &TestPortal, receiver: &Receiver, events: Value) -> i64 {
     let admin = portal.admin_token().await;
     let body = json!({"url": receiver.url, "events": events, "description": "test receiver"});
     let created = portal

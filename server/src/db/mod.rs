@@ -1,21 +1,29 @@
 //! The database: one `Any` pool for SQLite and PostgreSQL alike. What differs between the
-//! two dialects lives here and in the two migration folders, nowhere else.
+//! two dialects lives here (and in `listen`, PostgreSQL's notifications of other replicas'
+//! writes) and in the two migration folders, nowhere else.
+
+pub mod listen;
 
 use crate::config::{DatabaseUrl, Dialect};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
-    /// How many write transactions of this process have ended: what a reader saw before
-    /// this number moved may be stale (see `auth::caller`'s cache).
+    url: DatabaseUrl,
+    /// How many write transactions have ended that this process knows of: its own, and
+    /// with PostgreSQL every other replica's (`listen`). What a reader saw before this
+    /// number moved may be stale (see `auth::caller`'s cache).
     writes: Arc<AtomicU64>,
+    /// Whether every write is heard of: always with SQLite (this process is the only
+    /// writer that serves), with PostgreSQL while `listen` is connected.
+    hearing: Arc<AtomicBool>,
     /// Woken after each committed write, so the webhook worker sends at once what was
     /// just written to the outbox.
     committed: Arc<tokio::sync::Notify>,
@@ -27,6 +35,7 @@ pub struct Write {
     tx: Transaction<'static, Any>,
     _ended: WriteEnded,
     committed: Arc<tokio::sync::Notify>,
+    dialect: Dialect,
 }
 
 struct WriteEnded(Arc<AtomicU64>);
@@ -40,10 +49,15 @@ impl Drop for WriteEnded {
 impl Write {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let Write {
-            tx,
+            mut tx,
             _ended,
             committed,
+            dialect,
         } = self;
+        if dialect == Dialect::Postgres {
+            // Sent by PostgreSQL at the commit, and only if it commits.
+            sqlx::query(listen::NOTIFY).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         committed.notify_one();
         Ok(())
@@ -160,7 +174,9 @@ impl Db {
         Ok(Self {
             pool,
             dialect,
+            url: url.clone(),
             writes: Arc::default(),
+            hearing: Arc::new(AtomicBool::new(dialect == Dialect::Sqlite)),
             committed: Arc::default(),
         })
     }
@@ -181,6 +197,7 @@ impl Db {
             tx,
             _ended: WriteEnded(self.writes.clone()),
             committed: self.committed.clone(),
+            dialect: self.dialect,
         })
     }
 
@@ -223,9 +240,19 @@ impl Db {
         self.committed.notified().await;
     }
 
-    /// How many write transactions of this process have ended so far.
-    pub fn writes(&self) -> u64 {
-        self.writes.load(Ordering::Acquire)
+    /// How many write transactions have ended so far that this process knows of, or
+    /// `None` while it cannot know of them all (PostgreSQL, `listen` not connected): then
+    /// nothing read may be kept.
+    pub fn writes(&self) -> Option<u64> {
+        let writes = self.writes.load(Ordering::Acquire);
+        self.hearing.load(Ordering::Acquire).then_some(writes)
+    }
+
+    /// Another replica's write was heard of (or may have been missed): what was read
+    /// before is stale; other replicas' outbox events may be due.
+    fn heard_write(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        self.committed.notify_one();
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
