@@ -11,18 +11,20 @@ CREATE INDEX audit_log_business ON audit_log (business_id, create_time, id);
 CREATE INDEX audit_log_time ON audit_log (create_time, id);
 CREATE INDEX audit_log_action ON audit_log (action, create_time, id);
 CREATE INDEX audit_log_action_prefix ON audit_log (rtrim(action, 'abcdefghijklmnopqrstuvwxyz_'), create_time, id);
-CREATE INDEX audit_log_actor ON audit_log (lower(actor), create_time, id);
+-- `action` last: an actor's entries of one action are counted from the index alone.
+CREATE INDEX audit_log_actor ON audit_log (lower(actor), create_time, id, action);
 CREATE INDEX audit_log_actor_id ON audit_log (actor_id, create_time, id);
 CREATE INDEX audit_log_target ON audit_log (target_id, create_time, id);
 CREATE INDEX audit_log_target_type ON audit_log (target_type, create_time, id);
 
--- How many entries each action, action prefix (`business.`) and actor has, per business:
+-- How many entries each action, action prefix (`business.`), actor and target type has,
+-- per business:
 -- `business_key` is the business's id, -1 for entries of no business, and -2 for all
 -- entries whatever their business (what the system administrator sees). Triggers keep
--- it, so the `total` of a page filtered by action or by actor alone, or not filtered, adds
+-- it, so the `total` of a page filtered by one of them alone, or not filtered, adds
 -- up a few rows instead of counting a large part of the log.
 CREATE TABLE audit_tally (
-    kind         TEXT   NOT NULL CHECK (kind IN ('action', 'prefix', 'actor')),
+    kind         TEXT   NOT NULL CHECK (kind IN ('action', 'prefix', 'actor', 'target')),
     key          TEXT   NOT NULL,
     business_key BIGINT NOT NULL,
     entries      BIGINT NOT NULL,
@@ -36,6 +38,8 @@ INSERT INTO audit_tally (kind, key, business_key, entries)
         UNION ALL SELECT 'prefix', rtrim(action, 'abcdefghijklmnopqrstuvwxyz_'), -2 FROM audit_log
         UNION ALL SELECT 'actor', lower(actor), COALESCE(business_id, -1) FROM audit_log
         UNION ALL SELECT 'actor', lower(actor), -2 FROM audit_log
+        UNION ALL SELECT 'target', target_type, COALESCE(business_id, -1) FROM audit_log
+        UNION ALL SELECT 'target', target_type, -2 FROM audit_log
     ) AS counted
     GROUP BY kind, key, business_key;
 
@@ -48,7 +52,8 @@ BEGIN
             WHERE business_key IN (COALESCE(OLD.business_id, -1), -2)
               AND ((kind = 'action' AND key = OLD.action)
                 OR (kind = 'prefix' AND key = rtrim(OLD.action, 'abcdefghijklmnopqrstuvwxyz_'))
-                OR (kind = 'actor' AND key = lower(OLD.actor)));
+                OR (kind = 'actor' AND key = lower(OLD.actor))
+                OR (kind = 'target' AND key = OLD.target_type));
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO audit_tally (kind, key, business_key, entries)
@@ -59,6 +64,8 @@ BEGIN
                 UNION ALL SELECT 'prefix', rtrim(NEW.action, 'abcdefghijklmnopqrstuvwxyz_'), -2
                 UNION ALL SELECT 'actor', lower(NEW.actor), COALESCE(NEW.business_id, -1)
                 UNION ALL SELECT 'actor', lower(NEW.actor), -2
+                UNION ALL SELECT 'target', NEW.target_type, COALESCE(NEW.business_id, -1)
+                UNION ALL SELECT 'target', NEW.target_type, -2
             ) AS added
             WHERE true
             ON CONFLICT (kind, key, business_key) DO UPDATE SET entries = audit_tally.entries + 1;
@@ -66,5 +73,5 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER audit_tally AFTER INSERT OR DELETE OR UPDATE OF action, actor, business_id ON audit_log
+CREATE TRIGGER audit_tally AFTER INSERT OR DELETE OR UPDATE OF action, actor, target_type, business_id ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_tally_change();

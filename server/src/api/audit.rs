@@ -126,6 +126,19 @@ const CSV_HEADER: [&str; 8] = [
     "detail",
 ];
 
+/// An equality filter: a column (or an indexed expression) and its value. The first one a
+/// search has is written as is, so that its index (migration 0005) leads the search; the
+/// others as `column + 0` or `column || ''`, which no index serves, so that they are
+/// checked on the rows it finds. Without statistics, SQLite would otherwise pick between
+/// equally shaped indexes by chance (a 30-day page of one admin's `user.*` took 27 ms when
+/// it walked the `user.` prefix instead of the admin). The order puts first what matches
+/// fewest entries as a rule: one target, one actor, one business, one actor by name, one
+/// action, a prefix, a target type. The range of `from` and `to` goes with any of them.
+enum Filter {
+    Int(&'static str, i64),
+    Text(String, String),
+}
+
 #[derive(Debug, Clone)]
 enum Value {
     Int(i64),
@@ -135,8 +148,8 @@ enum Value {
 /// What the `total` of a search is counted from.
 #[derive(Debug, Clone, PartialEq)]
 enum Count {
-    /// `audit_tally` (migration 0005): the entries of one action, action prefix or actor, or
-    /// (no key) of every prefix, in the admin's scope.
+    /// `audit_tally` (migration 0005): the entries of one action, action prefix, actor or
+    /// target type, or (no key) of every prefix, in the admin's scope.
     Tally { kind: &'static str, key: Option<String> },
     /// The matching entries themselves, through the index of the filter the database picks.
     Entries,
@@ -169,32 +182,38 @@ impl Search {
             count: Count::Entries,
             business: scope.business(),
         };
-        if let Some(business) = scope.business() {
-            search.push("business_id = ", Value::Int(business));
-        }
+        // Equality filters, most telling first (see `Filter`); the first one present leads.
         let action = query.action.as_ref().map(|a| a.as_str()).filter(|a| *a != "*");
         let prefix = action.and_then(|a| a.strip_suffix('*'));
-        match (action, prefix) {
-            (Some(_), Some(prefix)) => search.push(
-                &format!("{} = ", action_prefix("action")),
-                Value::Text(prefix.into()),
-            ),
-            (Some(action), None) => search.push("action = ", Value::Text(action.into())),
-            _ => {}
-        }
         // Names are ASCII (`UserName`), so SQLite's `lower` and PostgreSQL's agree.
         let actor = query.actor.as_ref().map(|a| a.as_str().to_ascii_lowercase());
-        if let Some(actor) = &actor {
-            search.push("lower(actor) = ", Value::Text(actor.clone()));
-        }
-        if let Some(id) = query.actor_id {
-            search.push("actor_id = ", Value::Int(id.get()));
-        }
-        if let Some(kind) = &query.target_type {
-            search.push("target_type = ", Value::Text(kind.as_str().into()));
-        }
-        if let Some(id) = query.target_id {
-            search.push("target_id = ", Value::Int(id.get()));
+        let filters = [
+            query.target_id.map(|id| Filter::Int("target_id", id.get())),
+            query.actor_id.map(|id| Filter::Int("actor_id", id.get())),
+            scope.business().map(|id| Filter::Int("business_id", id)),
+            actor
+                .clone()
+                .map(|name| Filter::Text("lower(actor)".into(), name)),
+            match (action, prefix) {
+                (Some(_), Some(prefix)) => Some(Filter::Text(action_prefix("action"), prefix.into())),
+                (Some(action), None) => Some(Filter::Text("action".into(), action.into())),
+                _ => None,
+            },
+            query
+                .target_type
+                .as_ref()
+                .map(|t| Filter::Text("target_type".into(), t.as_str().into())),
+        ];
+        for (n, filter) in filters.into_iter().flatten().enumerate() {
+            let leads = n == 0;
+            match filter {
+                Filter::Int(column, id) if leads => search.push(&format!("{column} = "), Value::Int(id)),
+                Filter::Int(column, id) => search.push(&format!("{column} + 0 = "), Value::Int(id)),
+                Filter::Text(column, text) if leads => {
+                    search.push(&format!("{column} = "), Value::Text(text))
+                }
+                Filter::Text(column, text) => search.push(&format!("{column} || '' = "), Value::Text(text)),
+            }
         }
         if let Some(from) = &query.from {
             search.push("create_time >= ", Value::Int(from.whole_seconds_from()));
@@ -202,23 +221,33 @@ impl Search {
         if let Some(to) = &query.to {
             search.push("create_time < ", Value::Int(to.whole_seconds_from()));
         }
+        // The tally counts one action, prefix, actor or target type, or everything.
+        let tallied: Vec<(&'static str, String)> = [
+            action.map(|a| match prefix {
+                Some(prefix) => ("prefix", prefix.to_owned()),
+                None => ("action", a.to_owned()),
+            }),
+            actor.map(|a| ("actor", a)),
+            query
+                .target_type
+                .as_ref()
+                .map(|t| ("target", t.as_str().to_owned())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let others = query.actor_id.is_some()
-            || query.target_type.is_some()
             || query.target_id.is_some()
             || query.from.is_some()
             || query.to.is_some();
-        search.count = match (action, actor, others) {
-            (None, None, false) => Count::Tally {
+        search.count = match (tallied.as_slice(), others) {
+            ([], false) => Count::Tally {
                 kind: "prefix",
                 key: None,
             },
-            (Some(_), None, false) => Count::Tally {
-                kind: if prefix.is_some() { "prefix" } else { "action" },
-                key: prefix.or(action).map(str::to_owned),
-            },
-            (None, Some(actor), false) => Count::Tally {
-                kind: "actor",
-                key: Some(actor),
+            ([(kind, key)], false) => Count::Tally {
+                kind,
+                key: Some(key.clone()),
             },
             _ => Count::Entries,
         };
@@ -480,7 +509,17 @@ mod tests {
             assert_eq!(tally(counted), Count::Entries, "{counted}");
         }
         let scoped = search("action=user.audit", Scope::Business(4)).unwrap();
-        assert_eq!(scoped.filter(), "business_id = $1 AND action = $2");
+        assert_eq!(scoped.filter(), "business_id = $1 AND action || '' = $2");
+        let led = search(
+            "action=user.*&actor=Ann&targetId=3&from=2024-01-01T00:00:00Z",
+            everything,
+        )
+        .unwrap();
+        assert_eq!(
+            led.filter(),
+            "target_id = $1 AND lower(actor) || '' = $2 \
+             AND rtrim(action, 'abcdefghijklmnopqrstuvwxyz_') || '' = $3 AND create_time >= $4"
+        );
         assert!(search("from=2024-01-02T00:00:00Z&to=2024-01-01T00:00:00Z", everything).is_err());
         assert!(search("from=2024-01-01T00:00:00Z&to=2024-01-01T00:00:00Z", everything).is_ok());
     }

@@ -449,6 +449,8 @@ async fn a_csv_of_thousands_arrives_whole_and_in_order() {
     assert_eq!(search(&portal, &root, "action=token.create").await.1, 2_450);
     assert_eq!(search(&portal, &root, "action=token.*").await.1, 2_450);
     assert_eq!(search(&portal, &root, "actor=cli").await.1, 4_950);
+    assert_eq!(search(&portal, &root, "targetType=user").await.1, 4_950);
+    assert_eq!(search(&portal, &root, "").await.1, 4_950);
 
     // Pages read the same order the CSV has, from either end.
     let (first, total) = search(&portal, &root, "actor=cli&page=1").await;
