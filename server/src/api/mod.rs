@@ -60,6 +60,10 @@ pub fn now() -> i64 {
         app::model::UserOrder,
         app::model::BusinessOrder,
         app::model::StatusFilter,
+        app::model::AuditFormat,
+        app::model::PositiveId,
+        app::rules::DateTime,
+        app::rules::TargetType,
     )),
 )]
 struct ApiDoc;

@@ -460,3 +460,44 @@ async fn a_csv_of_thousands_arrives_whole_and_in_order() {
     assert_eq!(last.last().unwrap()["targetId"], json!(0));
     assert_eq!(last.len(), 50);
 }
+
+#[tokio::test]
+async fn the_document_describes_every_parameter_of_the_search() {
+    let portal = TestPortal::start().await;
+    let reply = portal.get("/v1/openapi.json", None).await;
+    assert_eq!(reply.status, 200);
+    let doc = reply.body;
+    let operation = &doc["paths"]["/v1/admin/audit"]["get"];
+    let named: BTreeSet<&str> = operation["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "page",
+        "pageSize",
+        "actor",
+        "actorId",
+        "action",
+        "targetType",
+        "targetId",
+        "from",
+        "to",
+        "format",
+    ] {
+        assert!(named.contains(name), "{name} is not described");
+    }
+    let content = operation["responses"]["200"]["content"].as_object().unwrap();
+    assert!(content.contains_key("application/json") && content.contains_key("text/csv"));
+    // Every schema a parameter refers to is in the document.
+    for parameter in operation["parameters"].as_array().unwrap() {
+        if let Some(target) = parameter["schema"]["$ref"].as_str() {
+            let name = target.trim_start_matches("#/components/schemas/");
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{target} is missing"
+            );
+        }
+    }
+}
