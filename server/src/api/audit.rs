@@ -21,16 +21,25 @@ use sqlx::{AnyConnection, Arguments, AssertSqlSafe};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// Who did it: a user id and name (the name is kept, the user may be deleted later).
+/// Who did it: a user id and name (the name is kept, the user may be deleted later), or
+/// no id and the name `cli` for the console commands (`Actor::CONSOLE`).
 pub struct Actor<'a> {
-    pub id: i64,
+    pub id: Option<i64>,
     pub name: &'a str,
+}
+
+impl Actor<'static> {
+    /// The person at the server's console (`ote-portal admin ...`).
+    pub const CONSOLE: Self = Self {
+        id: None,
+        name: "cli",
+    };
 }
 
 impl<'a> From<&'a Caller> for Actor<'a> {
     fn from(caller: &'a Caller) -> Self {
         Self {
-            id: caller.id,
+            id: Some(caller.id),
             name: &caller.name,
         }
     }
@@ -65,7 +74,7 @@ pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Resul
     .await?;
     let shown = AuditEntry {
         id,
-        actor_id: Some(entry.actor.id),
+        actor_id: entry.actor.id,
         actor: entry.actor.name.to_owned(),
         action: entry.action.to_owned(),
         target_type: entry.target_type.to_owned(),
