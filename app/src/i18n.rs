@@ -92,6 +92,16 @@ impl I18n {
         text(self.0.get_untracked(), key)
     }
 
+    /// A translation with `{}` replaced by `value` ("alice approved").
+    pub fn fill(self, key: T, value: impl std::fmt::Display) -> String {
+        self.now(key).replace("{}", &value.to_string())
+    }
+
+    /// `fill`, reactive (in views).
+    pub fn fill_t(self, key: T, value: impl std::fmt::Display) -> String {
+        text(self.0.get(), key).replace("{}", &value.to_string())
+    }
+
     pub fn set(self, lang: Lang) {
         self.0.set(lang);
         #[cfg(feature = "hydrate")]
@@ -320,4 +330,27 @@ texts! {
     DeliveryFailed => "failed", "失败";
     SendAgain => "Send again", "重新发送";
     EnrolmentRequired => "Your role requires two-factor sign-in. Set it up below to continue.", "你的角色要求开启两步验证。请在下方完成设置后继续。";
+    NameApproved => "{} approved", "{} 已批准";
+    NameRejected => "{} rejected", "{} 已拒绝";
+    NameForbidden => "{} forbidden", "{} 已禁用";
+    NameDeleted => "{} deleted", "{} 已删除";
+    NamePasswordReset => "Password of {} reset", "{} 的密码已重置";
+    NameTwoFactorReset => "Two-factor sign-in of {} turned off", "{} 的两步验证已关闭";
+    NameCreated => "{} created", "{} 已创建";
+    WaitingForYou => "Waiting for you", "等待你处理";
+    PendingUsers => "Pending users", "待审批用户";
+    PendingBusinesses => "Pending businesses", "待审批业务";
+    OldestWaiting => "the oldest waiting for {}", "最早的已等待 {}";
+    NobodyWaits => "nobody waits", "无人等待";
+    LessThanAMinute => "less than a minute", "不到一分钟";
+    Minutes => "{} minutes", "{} 分钟";
+    Hours => "{} hours", "{} 小时";
+    Days => "{} days", "{} 天";
+    CountPending => "{} pending", "{} 个待审批";
+    Members => "Members", "成员";
+    PendingRequests => "Pending requests", "待处理的申请";
+    BusinessPickerHint => "Optional: type part of a name, then choose a pending or approved business", "可选：输入名称的一部分，然后选择一个待审批或已批准的业务";
+    NoMatchingBusiness => "No pending or approved business matches", "没有匹配的待审批或已批准业务";
+    NoBusinessChosen => "No business", "不属于任何业务";
+    Menu => "Menu", "菜单";
 }

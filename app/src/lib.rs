@@ -6,6 +6,7 @@ pub mod components;
 pub mod i18n;
 pub mod model;
 pub mod pages;
+pub mod refusals;
 pub mod rules;
 pub mod session;
 
@@ -89,13 +90,61 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Links for what the caller's role may use; nothing else is shown.
+/// Links for what the caller's role may use; nothing else is shown. The system
+/// administrator's links carry the queue's counts. Below 640 px the links fold behind a
+/// menu button.
 #[component]
 fn Nav(session: session::Session) -> impl IntoView {
     let i18n = i18n::use_i18n();
+    let open = RwSignal::new(false);
+    // A new page: the counts may have moved, and the folded menu closes.
+    let pathname = leptos_router::hooks::use_location().pathname;
+    Effect::new(move |previous: Option<String>| {
+        let now = pathname.get();
+        if previous.is_some_and(|p| p != now) {
+            session.touch();
+            open.set(false);
+        }
+        now
+    });
     let link = move |href: &'static str, label: T| view! { <A href=href>{i18n.t(label)}</A> };
+    let counted = move |href: &'static str, label: T, count: fn(&model::Queue) -> i64| {
+        let count = move || {
+            session
+                .queue
+                .get()
+                .flatten()
+                .map(|q| count(&q))
+                .filter(|n| *n > 0)
+        };
+        view! {
+            <A href=href>
+                {i18n.t(label)}
+                {move || {
+                    count()
+                        .map(|n| {
+                            view! {
+                                <span class="count">
+                                    <span aria-hidden="true">{n}</span>
+                                    <span class="visually-hidden">{move || format!(" ({})", i18n.fill_t(T::CountPending, n))}</span>
+                                </span>
+                            }
+                        })
+                }}
+            </A>
+        }
+    };
     view! {
-        <nav class="nav" aria-label="main">
+        <button
+            type="button"
+            class="secondary menu-toggle"
+            aria-controls="main-nav"
+            aria-expanded=move || open.get().to_string()
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            {i18n.t(T::Menu)}
+        </button>
+        <nav id="main-nav" class="nav" class:open=move || open.get() aria-label="main">
             {move || match session.me.get() {
                 None => ().into_any(),
                 Some(None) => view! { {link("/login", T::SignIn)} {link("/register", T::Register)} }.into_any(),
@@ -103,11 +152,18 @@ fn Nav(session: session::Session) -> impl IntoView {
                     let role = me.role;
                     view! {
                         {link("/", T::Home)}
-                        {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/users", T::Users))}
-                        {(role != Role::Pending)
-                            .then(|| {
-                                link("/business", if role == Role::SystemAdmin { T::Businesses } else { T::Business })
-                            })}
+                        {match role {
+                            Role::SystemAdmin => Some(counted("/users", T::Users, |q| q.pending_users).into_any()),
+                            Role::BusinessAdmin => Some(link("/users", T::Users).into_any()),
+                            _ => None,
+                        }}
+                        {match role {
+                            Role::SystemAdmin => {
+                                Some(counted("/business", T::Businesses, |q| q.pending_businesses).into_any())
+                            }
+                            Role::Pending => None,
+                            _ => Some(link("/business", T::Business).into_any()),
+                        }}
                         {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/audit", T::AuditLog))}
                         {(role == Role::SystemAdmin).then(|| link("/webhooks", T::Webhooks))}
                         {link("/security", T::Security)}

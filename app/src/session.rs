@@ -2,18 +2,40 @@
 //! browser, since the token lives there), and the timer that renews the token.
 
 use crate::client;
-use crate::model::{Authorization, Role};
+use crate::model::{Authorization, Queue, Role};
 use leptos::prelude::*;
 
-/// `None` while loading; `Some(None)` when nobody is signed in.
+/// `me`: `None` while loading; `Some(None)` when nobody is signed in. `queue`: the system
+/// administrator's queue (`Some(None)` for anyone else), loaded again whenever `touch` is
+/// called: after an approval or a refusal, and when the page changes.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: LocalResource<Option<Authorization>>,
+    pub queue: LocalResource<Option<Queue>>,
+    queue_tick: RwSignal<u32>,
 }
 
 pub fn provide_session() -> Session {
     let me = LocalResource::new(current_user);
-    let session = Session { me };
+    let queue_tick = RwSignal::new(0u32);
+    let queue = LocalResource::new(move || {
+        queue_tick.track();
+        let system_admin = me.get().flatten().map(|me| me.role) == Some(Role::SystemAdmin);
+        async move {
+            if !system_admin {
+                return None;
+            }
+            client::get::<Queue>("/v1/admin/queue")
+                .await
+                .ok()
+                .and_then(|e| e.data)
+        }
+    });
+    let session = Session {
+        me,
+        queue,
+        queue_tick,
+    };
     provide_context(session);
     #[cfg(feature = "hydrate")]
     {
@@ -59,5 +81,10 @@ async fn current_user() -> Option<Authorization> {
 impl Session {
     pub fn role(self) -> Option<Role> {
         self.me.get().flatten().map(|me| me.role)
+    }
+
+    /// Something the queue counts may have changed.
+    pub fn touch(self) {
+        self.queue_tick.update(|n| *n += 1);
     }
 }

@@ -391,6 +391,8 @@ pub struct Business {
     pub id: i64,
     pub name: String,
     pub user_id: i64,
+    /// Beyond the seed: the owner's user name, so that people are shown by name.
+    pub owner_name: String,
     pub comment: String,
     pub status: BusinessStatus,
     pub introduce: String,
@@ -398,6 +400,18 @@ pub struct Business {
     pub scale: String,
     pub create_time: i64,
     pub update_time: i64,
+}
+
+/// `GET /v1/admin/queue`: who waits for the system administrator, and since when (Unix
+/// seconds of the oldest registration or request still waiting; `null` when none waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Queue {
+    pub pending_users: i64,
+    pub pending_businesses: i64,
+    pub oldest_user_time: Option<i64>,
+    pub oldest_business_time: Option<i64>,
 }
 
 /// An entry of `GET /v1/admin/audit`.
@@ -530,6 +544,42 @@ impl From<StatusFilter> for String {
     }
 }
 
+/// A business status as a query parameter (`status=0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BusinessStatusFilter(pub BusinessStatus);
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for BusinessStatusFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <BusinessStatus as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ToSchema for BusinessStatusFilter {}
+
+impl BusinessStatusFilter {
+    pub const RULE: &'static str = "must be 0, 1, 2 or 3";
+}
+
+impl TryFrom<String> for BusinessStatusFilter {
+    type Error = crate::rules::RuleError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        whole_text(&raw)
+            .and_then(|digits| digits.parse().ok())
+            .and_then(BusinessStatus::from_code)
+            .map(BusinessStatusFilter)
+            .ok_or(crate::rules::RuleError(Self::RULE))
+    }
+}
+
+impl From<BusinessStatusFilter> for String {
+    fn from(filter: BusinessStatusFilter) -> String {
+        (filter.0 as i64).to_string()
+    }
+}
+
 /// `order`: `asc` (the default) or `desc`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
@@ -578,7 +628,8 @@ pub struct UserQuery {
     pub page_size: PageSize,
 }
 
-/// Query of `GET /v1/business`; `name` matches case-insensitively anywhere in the name.
+/// Query of `GET /v1/business`; `name` matches case-insensitively anywhere in the name;
+/// `status` (beyond the seed) keeps one status, for the pending queue.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(IntoParams))]
 #[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
@@ -590,6 +641,8 @@ pub struct BusinessQuery {
     pub page_size: PageSize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<BusinessStatusFilter>,
 }
 
 /// Query of a list that only pages (`AuditQuery` adds the audit log's filters).

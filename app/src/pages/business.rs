@@ -7,13 +7,13 @@ use crate::client::{self, Method};
 use crate::components::{Confirm, Field, Notice, Pager, business_badge, error_row, format_time, note_row};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
-    Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessVerdict, Created,
-    NewBusiness, Page, PageSize, Role, SortOrder,
+    Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessStatusFilter,
+    BusinessVerdict, Created, NewBusiness, Page, PageSize, Role, SortOrder,
 };
 use crate::rules::{BusinessName, Comment, LongText, Scale, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn BusinessPage() -> impl IntoView {
@@ -22,10 +22,20 @@ pub fn BusinessPage() -> impl IntoView {
     let page = RwSignal::new(1u32);
     let size = RwSignal::new(10u32);
     let name = RwSignal::new(String::new());
+    // `/business?status=0`: the home page's queue links here.
+    let status = RwSignal::new(
+        use_query_map()
+            .get_untracked()
+            .get("status")
+            .and_then(|s| s.parse().ok())
+            .and_then(BusinessStatus::from_code),
+    );
     let reload = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<(bool, String)>);
     let list = LocalResource::new(move || {
         reload.track();
         let query = BusinessQuery {
+            status: status.get().map(BusinessStatusFilter),
             order_by: BusinessOrder::Id,
             order: SortOrder::Desc,
             page: Page::new(page.get()).unwrap_or_default(),
@@ -59,6 +69,7 @@ pub fn BusinessPage() -> impl IntoView {
     view! {
         <section class="card wide">
             <h1>{move || if system_admin() { i18n.now(T::Businesses) } else { i18n.now(T::MyBusiness) }}</h1>
+            <Notice message=notice />
             {move || {
                 system_admin()
                     .then(|| {
@@ -73,6 +84,28 @@ pub fn BusinessPage() -> impl IntoView {
                                         page.set(1);
                                     }
                                 />
+                                <label class="inline">
+                                    {i18n.t(T::Status)}
+                                    <select
+                                        id="business-status-filter"
+                                        on:change=move |ev| {
+                                            status.set(event_target_value(&ev).parse().ok().and_then(BusinessStatus::from_code));
+                                            page.set(1);
+                                        }
+                                    >
+                                        <option value="" selected=move || status.get().is_none()>{i18n.t(T::AllStatuses)}</option>
+                                        {[BusinessStatus::Pending, BusinessStatus::Approved, BusinessStatus::Disapproved, BusinessStatus::Deleted]
+                                            .into_iter()
+                                            .map(|s| {
+                                                view! {
+                                                    <option value=(s as u8).to_string() selected=move || status.get() == Some(s)>
+                                                        {i18n.t(crate::components::business_status_text(s))}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                </label>
                             </div>
                         }
                     })
@@ -87,29 +120,45 @@ pub fn BusinessPage() -> impl IntoView {
                             <th>{i18n.t(T::Comment)}</th>
                             <th>{i18n.t(T::Owner)}</th>
                             <th>{i18n.t(T::Created)}</th>
+                            <th>{i18n.t(T::Actions)}</th>
                         </tr>
                     </thead>
                     <tbody>
                         {move || match list.get() {
-                            None => note_row("6", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("6", failure.message),
+                            None => note_row("7", i18n.t(T::Loading)),
+                            Some(Err(failure)) => error_row("7", crate::refusals::shown(i18n, &failure)),
                             Some(Ok(_)) if rows().is_empty() => {
-                                note_row("6", i18n.t(T::NoBusinessYet))
+                                note_row("7", i18n.t(T::NoBusinessYet))
                             }
                             Some(Ok(_)) => {
                                 rows()
                                     .into_iter()
                                     .map(|b| {
+                                        let (id, pending, label) = (b.id, b.status == BusinessStatus::Pending, b.name.clone());
+                                        let label2 = label.clone();
                                         view! {
                                             <tr data-business=b.name.clone()>
-                                                <td>{b.id}</td>
-                                                <td>
+                                                <td data-label=i18n.t(T::Id)>{b.id}</td>
+                                                <td data-label=i18n.t(T::BusinessName)>
                                                     <a href=format!("/business/{}", b.id)>{b.name.clone()}</a>
                                                 </td>
-                                                <td>{business_badge(b.status)}</td>
-                                                <td class="comment">{b.comment.clone()}</td>
-                                                <td>{b.user_id}</td>
-                                                <td>{format_time(b.create_time)}</td>
+                                                <td data-label=i18n.t(T::Status)>{business_badge(b.status)}</td>
+                                                <td data-label=i18n.t(T::Comment) class="comment">{b.comment.clone()}</td>
+                                                <td data-label=i18n.t(T::Owner)>{owner_link(session, &b)}</td>
+                                                <td data-label=i18n.t(T::Created)>{format_time(b.create_time)}</td>
+                                                <td data-label=i18n.t(T::Actions) class="actions">
+                                                    {(system_admin() && pending)
+                                                        .then(|| {
+                                                            view! {
+                                                                <button type="button" on:click=move |_| {
+                                                                    decide(i18n, session, id, label.clone(), BusinessVerdict::Approve, notice, reload)
+                                                                }>{i18n.t(T::Approve)}</button>
+                                                                <button type="button" class="secondary" on:click=move |_| {
+                                                                    decide(i18n, session, id, label2.clone(), BusinessVerdict::Disapprove, notice, reload)
+                                                                }>{i18n.t(T::Reject)}</button>
+                                                            }
+                                                        })}
+                                                </td>
                                             </tr>
                                         }
                                     })
@@ -124,6 +173,50 @@ pub fn BusinessPage() -> impl IntoView {
         </section>
         {move || may_request().then(|| view! { <RequestBusiness reload /> })}
     }
+}
+
+/// The owner by name, linked to the users page (for those who may open it).
+fn owner_link(session: crate::session::Session, business: &Business) -> AnyView {
+    let name = if business.owner_name.is_empty() {
+        business.user_id.to_string()
+    } else {
+        business.owner_name.clone()
+    };
+    if matches!(session.role(), Some(Role::SystemAdmin | Role::BusinessAdmin)) {
+        view! { <a href=format!("/users?name={name}")>{name.clone()}</a> }.into_any()
+    } else {
+        view! { <span>{name}</span> }.into_any()
+    }
+}
+
+/// Approve or reject a pending business from the list, in one step (no comment).
+fn decide(
+    i18n: crate::i18n::I18n,
+    session: crate::session::Session,
+    id: i64,
+    name: String,
+    verdict: BusinessVerdict,
+    notice: RwSignal<Option<(bool, String)>>,
+    reload: RwSignal<u32>,
+) {
+    let body = BusinessAudit {
+        status: verdict,
+        comment: Comment::default(),
+    };
+    leptos::task::spawn_local(async move {
+        match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
+            Ok(_) => {
+                let done = match verdict {
+                    BusinessVerdict::Approve => T::NameApproved,
+                    BusinessVerdict::Disapprove => T::NameRejected,
+                };
+                notice.set(Some((true, i18n.fill(done, &name))));
+                session.touch();
+                reload.update(|n| *n += 1);
+            }
+            Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
+        }
+    });
 }
 
 const BUSINESS_FIELDS: &[&str] = &["name", "introduce", "objective", "scale"];
@@ -214,7 +307,18 @@ pub fn BusinessDetail() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
                 Ok(_) => {
-                    errors.success(i18n.now(T::Done));
+                    let name = business
+                        .get_untracked()
+                        .and_then(|r| r.ok())
+                        .and_then(|e| e.data)
+                        .map(|b| b.name)
+                        .unwrap_or_default();
+                    let done = match verdict {
+                        BusinessVerdict::Approve => T::NameApproved,
+                        BusinessVerdict::Disapprove => T::NameRejected,
+                    };
+                    errors.success(i18n.fill(done, name));
+                    session.touch();
                     reload.update(|n| *n += 1);
                 }
                 Err(failure) => errors.show(i18n, &failure, &["comment", "status"]),
@@ -241,7 +345,7 @@ pub fn BusinessDetail() -> impl IntoView {
             <Notice message=errors.general />
             {move || match business.get() {
                 None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
-                Some(Err(failure)) => view! { <p class="error">{failure.message}</p> }.into_any(),
+                Some(Err(failure)) => view! { <p class="error">{crate::refusals::shown(i18n, &failure)}</p> }.into_any(),
                 Some(Ok(envelope)) => {
                     let Some(b) = envelope.data else { return ().into_any() };
                     let delete = delete.clone();
@@ -259,7 +363,7 @@ pub fn BusinessDetail() -> impl IntoView {
                             <dt>{i18n.t(T::Scale)}</dt>
                             <dd>{b.scale.clone()}</dd>
                             <dt>{i18n.t(T::Owner)}</dt>
-                            <dd>{b.user_id}</dd>
+                            <dd>{owner_link(session, &b)}</dd>
                             <dt>{i18n.t(T::Created)}</dt>
                             <dd>{format_time(b.create_time)}</dd>
                             <dt>{i18n.t(T::Updated)}</dt>

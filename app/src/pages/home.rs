@@ -1,11 +1,12 @@
-//! Home: who I am (name, role and status in words), the platform flags, and changing my
-//! password.
+//! Home: what waits for me first (the system administrator's queue; a business admin's
+//! business, members and pending users), then who I am (name, role and status in words),
+//! the platform flags, and changing my password.
 
 use super::FormErrors;
 use crate::client::{self, Method};
 use crate::components::{Field, Notice, PasswordChecklist, role_text};
 use crate::i18n::{T, use_i18n};
-use crate::model::{PasswordChange, Role};
+use crate::model::{Business, BusinessStatus, PasswordChange, Role, User};
 use crate::rules::{Password, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
@@ -24,6 +25,11 @@ pub fn Home() -> impl IntoView {
     let flag = move |on: bool| if on { i18n.now(T::On) } else { i18n.now(T::Off) };
 
     view! {
+        {move || match session.role() {
+            Some(Role::SystemAdmin) => view! { <QueueCard /> }.into_any(),
+            Some(Role::BusinessAdmin) => view! { <MyBusinessCard /> }.into_any(),
+            _ => ().into_any(),
+        }}
         <section class="card">
             {move || match session.me.get().flatten() {
                 None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
@@ -59,6 +65,119 @@ pub fn Home() -> impl IntoView {
             }}
         </section>
         <ChangePassword />
+    }
+}
+
+/// "3 days": how long ago `since` (Unix seconds) was, in the largest whole unit.
+fn waited(i18n: crate::i18n::I18n, since: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    let now = (client::now_ms() / 1000) as i64;
+    #[cfg(not(feature = "hydrate"))]
+    let now = since;
+    let seconds = (now - since).max(0);
+    match seconds {
+        s if s < 60 => i18n.fill_t(T::LessThanAMinute, ""),
+        s if s < 3_600 => i18n.fill_t(T::Minutes, s / 60),
+        s if s < 86_400 => i18n.fill_t(T::Hours, s / 3_600),
+        s => i18n.fill_t(T::Days, s / 86_400),
+    }
+}
+
+/// The system administrator's queue: pending users and businesses, each a link to its
+/// filtered list, with the oldest waiting time.
+#[component]
+fn QueueCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let line = move |href: &'static str, label: T, count: i64, oldest: Option<i64>| {
+        view! {
+            <li>
+                <a href=href data-queue=href>
+                    <span class="big-count">{count}</span>
+                    " "
+                    {i18n.t(label)}
+                </a>
+                <span class="muted">
+                    " · "
+                    {move || match oldest {
+                        Some(since) => i18n.fill_t(T::OldestWaiting, waited(i18n, since)),
+                        None => i18n.fill_t(T::NobodyWaits, ""),
+                    }}
+                </span>
+            </li>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="queue-title">
+            <h2 id="queue-title">{i18n.t(T::WaitingForYou)}</h2>
+            {move || match session.queue.get().flatten() {
+                None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
+                Some(q) => {
+                    view! {
+                        <ul class="queue">
+                            {line("/users?status=0", T::PendingUsers, q.pending_users, q.oldest_user_time)}
+                            {line("/business?status=0", T::PendingBusinesses, q.pending_businesses, q.oldest_business_time)}
+                        </ul>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// A business admin's business: its name (linked), its members, and its users waiting for
+/// the system administrator's approval (those are the requests a business admin can see).
+#[component]
+fn MyBusinessCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let summary = LocalResource::new(move || async move {
+        let businesses = client::get::<Vec<Business>>("/v1/business?pageSize=100")
+            .await
+            .ok()?;
+        let business = businesses
+            .data?
+            .into_iter()
+            .find(|b| b.status == BusinessStatus::Approved)?;
+        let members = client::get::<Vec<User>>(&format!("/v1/business/{}/members?pageSize=1", business.id))
+            .await
+            .ok()
+            .and_then(|e| e.total)
+            .unwrap_or(0);
+        let pending = client::get::<Vec<User>>("/v1/admin/user?status=0&pageSize=1")
+            .await
+            .ok()
+            .and_then(|e| e.total)
+            .unwrap_or(0);
+        Some((business, members, pending))
+    });
+    view! {
+        <section class="card" aria-labelledby="my-business-title">
+            <h2 id="my-business-title">{i18n.t(T::MyBusiness)}</h2>
+            {move || match summary.get() {
+                None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
+                Some(None) => view! { <p>{i18n.t(T::NoBusinessYet)}</p> }.into_any(),
+                Some(Some((business, members, pending))) => {
+                    view! {
+                        <dl class="facts">
+                            <dt>{i18n.t(T::BusinessName)}</dt>
+                            <dd>
+                                <a href=format!("/business/{}", business.id)>{business.name.clone()}</a>
+                            </dd>
+                            <dt>{i18n.t(T::Members)}</dt>
+                            <dd>
+                                <a href="/users" data-members=members.to_string()>{members}</a>
+                            </dd>
+                            <dt>{i18n.t(T::PendingRequests)}</dt>
+                            <dd>
+                                <a href="/users?status=0" data-pending=pending.to_string()>{pending}</a>
+                            </dd>
+                        </dl>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
     }
 }
 

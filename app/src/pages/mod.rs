@@ -164,17 +164,18 @@ impl FormErrors {
         if let Some((field, rule)) = failure.field()
             && let Some(field) = known.iter().find(|k| **k == field)
         {
-            // The server words a broken rule exactly as `rule_text` does in English.
-            let message = match rule_text(Lang::En, field) {
-                Some(english) if english == rule => rule_text(i18n.lang(), field).unwrap_or(rule),
-                _ => rule,
-            };
+            // Translated where the rule or refusal is known, else the server's words.
+            let message = crate::refusals::translate(i18n.lang(), field, rule).unwrap_or(rule);
             self.set_field(field, message.to_owned());
             return;
         }
         self.general.set(Some((
             false,
-            format!("{} {}", i18n.now(T::SomethingWrong), failure.message),
+            format!(
+                "{} {}",
+                i18n.now(T::SomethingWrong),
+                crate::refusals::shown(i18n, failure)
+            ),
         )));
     }
 

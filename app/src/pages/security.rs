@@ -176,10 +176,11 @@ fn TwoFactor() -> impl IntoView {
 
 /// Runs `method path` and reloads (or reports) on the answer.
 fn act(method: Method, path: String, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) {
+    let i18n = use_i18n();
     leptos::task::spawn_local(async move {
         match client::call::<()>(method, &path, None::<&()>).await {
             Ok(_) => reload.update(|n| *n += 1),
-            Err(failure) => notice.set(Some((false, failure.message))),
+            Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
         }
     });
 }
@@ -211,7 +212,7 @@ fn Sessions() -> impl IntoView {
                     <tbody>
                         {move || match sessions.get() {
                             None => note_row("5", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("5", failure.message),
+                            Some(Err(failure)) => error_row("5", crate::refusals::shown(i18n, &failure)),
                             Some(Ok(envelope)) => {
                                 envelope
                                     .data
@@ -347,7 +348,7 @@ fn Tokens() -> impl IntoView {
                     <tbody>
                         {move || match tokens.get() {
                             None => note_row("6", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("6", failure.message),
+                            Some(Err(failure)) => error_row("6", crate::refusals::shown(i18n, &failure)),
                             Some(Ok(envelope)) => {
                                 envelope
                                     .data

@@ -25,7 +25,14 @@ pub fn Users() -> impl IntoView {
     let size = RwSignal::new(10u32);
     let order_by = RwSignal::new(UserOrder::Id);
     let order = RwSignal::new(SortOrder::Asc);
-    let status = RwSignal::new(None::<UserStatus>);
+    // `/users?status=0`: the home page's queue links here.
+    let status = RwSignal::new(
+        use_query_map()
+            .get_untracked()
+            .get("status")
+            .and_then(|s| s.parse().ok())
+            .and_then(UserStatus::from_code),
+    );
     // `/users?name=alice`: the audit log links its users here.
     let name = RwSignal::new(use_query_map().get_untracked().get("name").unwrap_or_default());
     let reload = RwSignal::new(0u32);
@@ -170,7 +177,7 @@ pub fn Users() -> impl IntoView {
                     <tbody>
                         {move || match users.get() {
                             None => note_row("8", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("8", failure.message),
+                            Some(Err(failure)) => error_row("8", crate::refusals::shown(i18n, &failure)),
                             Some(Ok(envelope)) => {
                                 let rows = envelope.data.unwrap_or_default();
                                 if rows.is_empty() {
@@ -221,22 +228,33 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     let system_admin = move || session.role() == Some(Role::SystemAdmin);
     let untouchable = user.role == Role::SystemAdmin;
 
-    let act = move |method: Method, path: String, body: Option<serde_json::Value>| {
+    let who = StoredValue::new(user.user.clone());
+    let act = move |method: Method, path: String, body: Option<serde_json::Value>, done: T| {
+        let who = who.get_value();
         leptos::task::spawn_local(async move {
             let reply = client::call::<()>(method, &path, body.as_ref()).await;
             asking.set(Pending::Nothing);
             match reply {
                 Ok(_) => {
-                    notice.set(Some((true, i18n.now(T::Done).to_owned())));
+                    notice.set(Some((true, i18n.fill(done, &who))));
+                    session.touch();
                     reload.update(|n| *n += 1);
                 }
-                Err(failure) => notice.set(Some((false, failure.message))),
+                Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
         });
     };
-    let set_status = move |status: UserStatus| {
-        let body = serde_json::to_value(UserAudit { status }).ok();
-        act(Method::Put, format!("/v1/admin/user/{id}"), body);
+    let set_status = {
+        move |status: UserStatus| {
+            let body = serde_json::to_value(UserAudit { status }).ok();
+            let done = match status {
+                UserStatus::Approved => T::NameApproved,
+                UserStatus::NotApproved => T::NameRejected,
+                UserStatus::Forbidden => T::NameForbidden,
+                UserStatus::Pending => T::Done,
+            };
+            act(Method::Put, format!("/v1/admin/user/{id}"), body, done);
+        }
     };
     let reset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -250,6 +268,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
             Method::Put,
             format!("/v1/admin/user/{id}/password"),
             serde_json::to_value(PasswordReset { password }).ok(),
+            T::NamePasswordReset,
         );
     };
     let name = user.user.clone();
@@ -284,7 +303,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             view! {
                                 <Confirm
                                     question=format!("{} ({name})", i18n.now(T::ConfirmDelete))
-                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}"), None)
+                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}"), None, T::NameDeleted)
                                     on_no=move |_| asking.set(Pending::Nothing)
                                 />
                             }
@@ -294,7 +313,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             view! {
                                 <Confirm
                                     question=format!("{} ({name})", i18n.now(T::ConfirmResetTwoFactor))
-                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}/totp"), None)
+                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}/totp"), None, T::NameTwoFactorReset)
                                     on_no=move |_| asking.set(Pending::Nothing)
                                 />
                             }

@@ -50,7 +50,7 @@ pub fn Webhooks() -> impl IntoView {
                     <tbody>
                         {move || match hooks.get() {
                             None => note_row("5", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("5", failure.message),
+                            Some(Err(failure)) => error_row("5", crate::refusals::shown(i18n, &failure)),
                             Some(Ok(envelope)) => {
                                 let list = envelope.data.unwrap_or_default();
                                 if list.is_empty() {
@@ -91,7 +91,7 @@ fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, 
                     notice.set(Some((true, i18n.now(T::Done).to_owned())));
                     reload.update(|n| *n += 1);
                 }
-                Err(failure) => notice.set(Some((false, failure.message))),
+                Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
         });
     };
@@ -319,7 +319,7 @@ fn Deliveries(id: i64) -> impl IntoView {
             let path = format!("/v1/admin/webhooks/{id}/deliveries/{delivery}/retry");
             match client::call::<()>(Method::Post, &path, None::<&()>).await {
                 Ok(_) => reload.update(|n| *n += 1),
-                Err(failure) => notice.set(Some((false, failure.message))),
+                Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
         });
     };
@@ -340,7 +340,7 @@ fn Deliveries(id: i64) -> impl IntoView {
             <tbody>
                 {move || match list.get() {
                     None => note_row("7", i18n.t(T::Loading)),
-                    Some(Err(failure)) => error_row("7", failure.message),
+                    Some(Err(failure)) => error_row("7", crate::refusals::shown(i18n, &failure)),
                     Some(Ok(envelope)) => envelope
                         .data
                         .unwrap_or_default()

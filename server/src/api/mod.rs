@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod business;
+pub mod queue;
 pub mod session;
 pub mod users;
 pub mod window;
@@ -60,6 +61,7 @@ pub fn now() -> i64 {
         app::model::UserOrder,
         app::model::BusinessOrder,
         app::model::StatusFilter,
+        app::model::BusinessStatusFilter,
         app::model::AuditFormat,
         app::model::PositiveId,
         app::rules::DateTime,
@@ -100,6 +102,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(business::create, business::list))
         .routes(routes!(business::get))
         .routes(routes!(business::audit, business::delete))
+        .routes(routes!(users::members))
+        .routes(routes!(queue::queue))
         .routes(routes!(audit::list));
     let router = crate::webhooks::routes(crate::accounts::routes(router));
     let (router, mut doc) = router.split_for_parts();

@@ -5,6 +5,7 @@ mod accounts;
 mod attack;
 mod audit_search;
 mod common;
+mod console_ui;
 mod foundation;
 mod login;
 mod matrix;

@@ -23,6 +23,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("GET", "/v1/business/id/{id}"),
     ("PUT", "/v1/admin/business/{id}"),
     ("DELETE", "/v1/admin/business/{id}"),
+    ("GET", "/v1/business/{id}/members"),
+    ("GET", "/v1/admin/queue"),
     ("GET", "/v1/admin/audit"),
     ("POST", "/v1/user/totp"),
     ("PUT", "/v1/user/totp"),

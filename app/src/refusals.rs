@@ -1,0 +1,69 @@
+//! The server's refusals in the reader's language. Every message of the API is
+//! `field: rule`; the rules of SPEC.md section 5 are translated by `pages::rule_text`, the
+//! other refusals (409, 403, 404 ...) here, by field and rule. Anything unmapped keeps the
+//! server's English text, so nothing is ever hidden.
+
+use crate::client::Failure;
+use crate::i18n::{I18n, Lang};
+
+/// The rule part of `failure` in `lang`, or `None` when it has no translation. `field` and
+/// `rule` are the two halves of the server's `field: rule`.
+pub fn translate(lang: Lang, field: &str, rule: &str) -> Option<&'static str> {
+    if lang == Lang::En {
+        return None;
+    }
+    if let Some(english) = crate::pages::rule_text(Lang::En, field)
+        && english == rule
+    {
+        return crate::pages::rule_text(lang, field);
+    }
+    let starts = |prefix: &str| rule.starts_with(prefix);
+    let ends = |suffix: &str| rule.ends_with(suffix);
+    Some(match field {
+        "user" if rule == "is already taken" => "该用户名已被占用",
+        "user" if rule == "already has a pending or approved business" => "你已有一个待审批或已批准的业务",
+        "user" if rule == "is forbidden" => "该账号已被禁用",
+        "user" if rule == "the registration was not approved" => "注册未获批准",
+        "phone" if rule == "is already registered" => "该手机号已被注册",
+        "name" if rule == "is already taken by a pending or approved business" => {
+            "该名称已被一个待审批或已批准的业务占用"
+        }
+        "businessId" if starts("no business") => "没有这个业务",
+        "businessId" if ends("is neither pending nor approved") => "该业务既不是待审批也不是已批准状态",
+        "id" if starts("no business") => "没有这个业务",
+        "id" if starts("no user") => "没有这个用户",
+        "id" if starts("business") && ends("is deleted") => "该业务已被删除",
+        "id" if starts("the owner of business") => "该业务的所有者已被删除",
+        "id" if rule == "the user owns a pending or approved business; delete it first" => {
+            "该用户拥有一个待审批或已批准的业务，请先删除该业务"
+        }
+        "id" if starts("nobody may") && ends("itself") => "不能对自己执行此操作",
+        "id" if starts("nobody may") && ends("the system administrator") => "不能对系统管理员执行此操作",
+        "id" if rule == "must be a positive integer" => "须为正整数",
+        "isAdmin" if rule == "only administrators may request a business" => "只有管理员可以申请业务",
+        "role" if rule == "the system administrator does not request businesses" => "系统管理员不申请业务",
+        "role" if rule == "your registration is awaiting approval" => "你的注册正在等待审批",
+        "role" if starts("only") => "你的角色无权执行此操作",
+        "role" if rule == "the caller's status or business changed while this request ran" => {
+            "处理期间你的状态或业务发生了变化，请重试"
+        }
+        "oldPassword" if rule == "is incorrect" => "旧密码不正确",
+        "password" if rule == "must differ from the old password" => "新密码须与旧密码不同",
+        "totp" if rule == "enrolment required" => "需要先设置两步验证",
+        "totp" if rule == "two-factor sign-in is already on" => "两步验证已开启",
+        "totp" if rule == "two-factor sign-in is not on" => "两步验证未开启",
+        "code" if rule == "is not valid" => "验证码无效",
+        "code" if rule == "a one-time code is required" => "需要一次性验证码",
+        _ => return None,
+    })
+}
+
+/// A refusal as a sentence for a notice above a form or list: translated where known,
+/// else the server's text.
+pub fn shown(i18n: I18n, failure: &Failure) -> String {
+    failure
+        .field()
+        .and_then(|(field, rule)| translate(i18n.lang(), field, rule))
+        .map(str::to_owned)
+        .unwrap_or_else(|| failure.message.clone())
+}
