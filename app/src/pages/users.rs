@@ -5,7 +5,8 @@ use super::FormErrors;
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
 use crate::client::{self, Method};
 use crate::components::{
-    Confirm, Field, Notice, Pager, PasswordChecklist, error_row, format_time, note_row, role_text, user_badge,
+    BusinessPicker, Confirm, Field, Notice, Pager, PasswordChecklist, error_row, format_time, note_row,
+    role_text, user_badge,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
@@ -275,14 +276,14 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
 
     view! {
         <tr data-user=user.user.clone()>
-            <td>{user.id}</td>
-            <td>{user.user.clone()}</td>
-            <td>{user.real_name.clone()}</td>
-            <td>{user.phone.clone()}</td>
-            <td>{user_badge(user.status)}</td>
-            <td>{i18n.t(role_text(user.role))}</td>
-            <td>{format_time(user.create_time)}</td>
-            <td class="actions">
+            <td data-label=i18n.t(T::Id)>{user.id}</td>
+            <td data-label=i18n.t(T::UserName)>{user.user.clone()}</td>
+            <td data-label=i18n.t(T::RealName)>{user.real_name.clone()}</td>
+            <td data-label=i18n.t(T::Phone)>{user.phone.clone()}</td>
+            <td data-label=i18n.t(T::Status)>{user_badge(user.status)}</td>
+            <td data-label=i18n.t(T::Role)>{i18n.t(role_text(user.role))}</td>
+            <td data-label=i18n.t(T::Created)>{format_time(user.create_time)}</td>
+            <td data-label=i18n.t(T::Actions) class="actions">
                 {move || {
                     if untouchable || is_me() {
                         return ().into_any();
@@ -363,29 +364,30 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                                             </button>
                                         }
                                     })}
-                                {(system_admin() && status != UserStatus::Forbidden)
-                                    .then(|| {
-                                        view! {
-                                            <button
-                                                type="button"
-                                                class="secondary"
-                                                on:click=move |_| asking.set(Pending::Forbid)
-                                            >
-                                                {i18n.t(T::Forbid)}
+                                <details class="menu">
+                                    <summary>{i18n.t(T::Actions)}</summary>
+                                    <div class="menu-items">
+                                        {(system_admin() && status != UserStatus::Forbidden)
+                                            .then(|| {
+                                                view! {
+                                                    <button type="button" class="secondary" on:click=move |_| asking.set(Pending::Forbid)>
+                                                        {i18n.t(T::Forbid)}
+                                                    </button>
+                                                }
+                                            })}
+                                        <button type="button" class="secondary" on:click=move |_| asking.set(Pending::Reset)>
+                                            {i18n.t(T::ResetPassword)}
+                                        </button>
+                                        {user.totp.then(|| view! {
+                                            <button type="button" class="secondary" on:click=move |_| asking.set(Pending::ResetTotp)>
+                                                {i18n.t(T::ResetTwoFactor)}
                                             </button>
-                                        }
-                                    })}
-                                <button type="button" class="secondary" on:click=move |_| asking.set(Pending::Reset)>
-                                    {i18n.t(T::ResetPassword)}
-                                </button>
-                                {user.totp.then(|| view! {
-                                    <button type="button" class="secondary" on:click=move |_| asking.set(Pending::ResetTotp)>
-                                        {i18n.t(T::ResetTwoFactor)}
-                                    </button>
-                                })}
-                                <button type="button" class="danger" on:click=move |_| asking.set(Pending::Delete)>
-                                    {i18n.t(T::Delete)}
-                                </button>
+                                        })}
+                                        <button type="button" class="danger" on:click=move |_| asking.set(Pending::Delete)>
+                                            {i18n.t(T::Delete)}
+                                        </button>
+                                    </div>
+                                </details>
                             }
                                 .into_any()
                         }
@@ -402,20 +404,21 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
     let form = NewUserForm::new();
     let errors = FormErrors::new();
-    let business_id = RwSignal::new(String::new());
+    let business_id = RwSignal::new(None::<i64>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let business = business_id.get_untracked().trim().parse::<i64>().ok();
+        let business = business_id.get_untracked();
         let Some(new_user) = form.parse(errors, business) else {
             return;
         };
         leptos::task::spawn_local(async move {
+            let name = new_user.user.as_str().to_owned();
             match client::call::<Created>(Method::Post, "/v1/admin/user", Some(&new_user)).await {
                 Ok(_) => {
                     form.reset();
-                    business_id.set(String::new());
-                    errors.success(i18n.now(T::UserCreated));
+                    business_id.set(None);
+                    errors.success(i18n.fill(T::NameCreated, name));
                     reload.update(|n| *n += 1);
                 }
                 Err(failure) => errors.show(i18n, &failure, USER_FIELDS),
@@ -432,14 +435,7 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
                     (session.role() == Some(Role::SystemAdmin))
                         .then(|| {
                             view! {
-                                <Field
-                                    id="create-business"
-                                    label=T::Business
-                                    value=business_id
-                                    error=errors.of("businessId")
-                                    kind="number"
-                                    hint=T::BusinessIdHint
-                                />
+                                <BusinessPicker id="create-business" chosen=business_id error=errors.of("businessId") />
                             }
                         })
                 }}
