@@ -124,3 +124,29 @@ cpu_ms() {
   done
   echo $((ticks * 1000 / $(getconf CLK_TCK)))
 }
+
+# logins_vs_argon2 URL: registers login1..login$((2*FEW)), logs them in with wrk ($FEW
+# connections) into $WORK/login.lua's pattern, then runs the raw Argon2 reference; prints
+# "logins/s p50 p99 errors raw_verifications/s".
+logins_vs_argon2() {
+  local url=$1 i
+  for i in $(seq 1 $((2 * FEW))); do register "$url" "login$i" "+861380000$(printf %04d "$i")"; done
+  login_lua "$WORK/login.lua"
+  local figures
+  figures=$(load "$url/v1/authorization" "$FEW" -s "$WORK/login.lua")
+  echo "$figures $(target/release/argon2-verify "$DURATION")"
+}
+
+# reads_during_login_flood URL AUTH_HEADER: authenticated reads ($FEW connections) alone,
+# then while $FEW more connections log in (after logins_vs_argon2); prints "alone: req/s
+# p50 p99 errors, flooded: req/s p50 p99 errors, logins/s errors".
+reads_during_login_flood() {
+  local url=$1 auth=$2 alone flooded flood_pid
+  alone=$(load "$url/v1/authorization" "$FEW" -H "$auth")
+  wrk -t1 -c"$FEW" -d"$((DURATION + 2))s" -s "$WORK/login.lua" "$url/v1/authorization" >"$WORK/flood.txt" &
+  flood_pid=$!
+  sleep 1
+  flooded=$(load "$url/v1/authorization" "$FEW" -H "$auth")
+  wait "$flood_pid"
+  echo "$alone $flooded $(wrk_figures <"$WORK/flood.txt" | awk '{print $1, $4}')"
+}

@@ -89,21 +89,14 @@ say "webhooks: commit-to-delivery delay when idle, and events/s (bench/webhooks.
 read -r W_P50 W_P99 W_RATE W_N W_ERR < <(python3 bench/webhooks.py "$A" "$ADMIN_PASSWORD")
 
 say "logins/s ($FEW connections) vs raw Argon2 verifications/s on all $(nproc) cores"
-for i in $(seq 1 $((2 * FEW))); do register "$A" "login$i" "+861380000$(printf %04d "$i")"; done
-LOGIN_LUA=$WORK/login.lua
-login_lua "$LOGIN_LUA"
-read -r L_RPS L_P50 L_P99 L_ERR < <(load "$A/v1/authorization" "$FEW" -s "$LOGIN_LUA")
-RAW_RPS=$(target/release/argon2-verify "$DURATION")
+# Attempts in flight count toward a name's throttle (5 at most): each wrk thread logs in
+# as $FEW users of its own in turn, so one name never has more than one or two in flight.
+read -r L_RPS L_P50 L_P99 L_ERR RAW_RPS < <(logins_vs_argon2 "$A")
 LOGIN_RATIO=$(calc "f'{$L_RPS / $RAW_RPS:.2f}'")
 
 say "authenticated reads ($FEW connections) alone, then while $FEW connections flood logins"
-read -r Q_RPS Q_P50 Q_P99 Q_ERR < <(load "$A/v1/authorization" "$FEW" "${AUTH[@]}")
-wrk -t1 -c"$FEW" -d"$((DURATION + 2))s" -s "$LOGIN_LUA" "$A/v1/authorization" >"$WORK/flood.txt" &
-FLOOD_PID=$!
-sleep 1
-read -r F_RPS F_P50 F_P99 F_ERR < <(load "$A/v1/authorization" "$FEW" "${AUTH[@]}")
-wait "$FLOOD_PID"
-read -r FL_RPS _ _ FL_ERR < <(wrk_figures <"$WORK/flood.txt")
+read -r Q_RPS Q_P50 Q_P99 Q_ERR F_RPS F_P50 F_P99 F_ERR FL_RPS FL_ERR \
+  < <(reads_during_login_flood "$A" "Authorization: $TOKEN")
 
 say "seeding 1,000,000 users (bench/seed-users-postgres.sql, psql) while the replicas run"
 SEED_START=$(date +%s.%N)

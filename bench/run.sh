@@ -76,21 +76,12 @@ read -r W_P50 W_P99 W_RATE W_N W_ERR < <(python3 bench/webhooks.py "$PORTAL" "$A
 say "logins/s ($FEW connections) vs raw Argon2 verifications/s on all $(nproc) cores"
 # Attempts in flight count toward a name's throttle (5 at most): each wrk thread logs in
 # as $FEW users of its own in turn, so one name never has more than one or two in flight.
-for i in $(seq 1 $((2 * FEW))); do register "$PORTAL" "login$i" "+861380000$(printf %04d "$i")"; done
-LOGIN_LUA=$WORK/login.lua
-login_lua "$LOGIN_LUA"
-read -r L_RPS L_P50 L_P99 L_ERR < <(load "$PORTAL/v1/authorization" "$FEW" -s "$LOGIN_LUA")
-RAW_RPS=$(target/release/argon2-verify "$DURATION")
+read -r L_RPS L_P50 L_P99 L_ERR RAW_RPS < <(logins_vs_argon2 "$PORTAL")
 LOGIN_RATIO=$(calc "f'{$L_RPS / $RAW_RPS:.2f}'")
 
 say "authenticated reads ($FEW connections) alone, then while $FEW connections flood logins"
-read -r Q_RPS Q_P50 Q_P99 Q_ERR < <(load "$PORTAL/v1/authorization" "$FEW" "${AUTH[@]}")
-wrk -t1 -c"$FEW" -d"$((DURATION + 2))s" -s "$LOGIN_LUA" "$PORTAL/v1/authorization" >"$WORK/flood.txt" &
-FLOOD_PID=$!
-sleep 1
-read -r F_RPS F_P50 F_P99 F_ERR < <(load "$PORTAL/v1/authorization" "$FEW" "${AUTH[@]}")
-wait "$FLOOD_PID"
-read -r FL_RPS _ _ FL_ERR < <(wrk_figures <"$WORK/flood.txt")
+read -r Q_RPS Q_P50 Q_P99 Q_ERR F_RPS F_P50 F_P99 F_ERR FL_RPS FL_ERR \
+  < <(reads_during_login_flood "$PORTAL" "Authorization: $TOKEN")
 sleep 1
 AFTER_KB=$(rss_kb "$PORTAL_PID")
 
@@ -149,7 +140,7 @@ read -r START_MEDIAN START_MAX <<<"$STARTUP"
 
 say "GET /v1/admin/user on all users: pages 1-100 by id and by name, both orders ($FEW connections)"
 start "$WORK/portal2.log" portal ote "$UNLIMITED"
-PORTAL=$URL
+PORTAL=$URL PORTAL_PID=$PID
 TOKEN=$(login "$PORTAL")
 AUTH=(-H "Authorization: $TOKEN")
 TOTAL=$(curl -sf "${AUTH[@]}" "$PORTAL/v1/admin/user" | python3 -c 'import sys, json; print(json.load(sys.stdin)["total"])')
@@ -160,6 +151,11 @@ pages_lua "$LAST_PAGE" "$LAST_PAGE" >"$WORK/last.lua"
 read -r U_RPS U_P50 U_P99 U_ERR < <(load "$PORTAL" "$FEW" "${AUTH[@]}" -s "$WORK/pages.lua")
 say "the same for the last page ($LAST_PAGE)"
 read -r Z_RPS Z_P50 Z_P99 Z_ERR < <(load "$PORTAL" "$FEW" "${AUTH[@]}" -s "$WORK/last.lua")
+
+say "audit search: 1,000,000 entries written into the same database, first filtered pages and a 100,000-row CSV export (bench/audit.py)"
+read -r AU_A50 AU_A99 AU_P50 AU_P99 AU_C50 AU_C99 AU_T50 AU_T99 AU_D50 AU_D99 AU_X50 AU_X99 CSV_S CSV_ROWS CSV_MB \
+  < <(python3 bench/audit.py "$PORTAL" "$TOKEN" "$WORK/ote.db" "$PORTAL_PID")
+AUDIT_P99=$(calc "max($AU_A99, $AU_P99, $AU_C99, $AU_T99, $AU_D99, $AU_X99)")
 
 # The attack rows fail too if a real login did not answer 200, or a guess neither 401 nor
 # 429, or an attacker's request failed otherwise than by its timeout.
@@ -175,6 +171,8 @@ TABLE=$(cat <<TABLE
 | p99 of authenticated reads ($FEW connections) while $FEW connections flood logins | p99 $F_P99 ms (p50 $F_P50 ms, $F_RPS req/s; $FL_RPS logins/s meanwhile) | without the flood: p99 $Q_P99 ms (p50 $Q_P50 ms, $Q_RPS req/s) | < 10 ms | $(yes_no "$F_P99 < 10") |
 | \`GET /v1/admin/user\`, $USERS users, pages 1-100 by id and by name, asc and desc, with \`total\` ($FEW connections) | p99 $U_P99 ms, p50 $U_P50 ms, $U_RPS req/s | - | p99 < 5 ms | $(yes_no "$U_P99 < 5") |
 | the same, last page ($LAST_PAGE) | p99 $Z_P99 ms, p50 $Z_P50 ms, $Z_RPS req/s | - | - | - |
+| \`GET /v1/admin/audit\`, 1,000,000 entries, first page (20) of: \`action=user.audit\`; \`action=business.*\`; \`actor=\` a business admin; \`targetType=user&targetId=\`; a day (\`from\`, \`to\`); a business admin's \`user.*\` in 30 days (200 requests each, one connection) | p99 $AU_A99; $AU_P99; $AU_C99; $AU_T99; $AU_D99; $AU_X99 ms (p50 $AU_A50; $AU_P50; $AU_C50; $AU_T50; $AU_D50; $AU_X50 ms) | - | p99 < 10 ms | slowest p99 $AUDIT_P99 ms: $(yes_no "$AUDIT_P99 < 10") |
+| \`GET /v1/admin/audit?format=csv\` of $CSV_ROWS entries, streamed | $CSV_S s; the server's resident memory grew $CSV_MB MB while it streamed | - | memory flat | $(yes_no "$CSV_MB < 5") |
 | hydrate bundle every page loads (wasm + js; not yet split by route: issue 14) | raw $(calc "f'{$raw / 1024:.0f} KB'"), gzip $(calc "f'{$gz / 1024:.0f} KB'"), brotli $(calc "f'{$br / 1024:.0f} KB ({$br:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$br <= 250 * 1000") |
 | the largest page with its lazy chunks ($LARGEST_PAGE) | brotli $(calc "f'{$LARGEST_BR / 1024:.0f} KB ({$LARGEST_BR:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$LARGEST_BR <= 250 * 1000") |
 | server memory, idle (VmRSS after start on a fresh database) | $(mb "$IDLE_KB") | - | < 30 MB | $(yes_no "$IDLE_KB < 30 * 1024") |
