@@ -25,7 +25,7 @@ test('register, approve, request and approve a business, manage the team, end se
   // The system administrator finds her in the pending queue and approves her.
   const root = await person(browser);
   await login(root, ADMIN, ADMIN_PASSWORD);
-  await root.getByRole('link', { name: 'Users' }).click();
+  await root.getByRole('navigation', { name: 'main' }).getByRole('link', { name: /^Users/ }).click();
   await hydrated(root);
   await root.getByRole('button', { name: 'Pending queue' }).click();
   await root.getByLabel('Search by name').fill(ann);
@@ -40,7 +40,7 @@ test('register, approve, request and approve a business, manage the team, end se
   await screenshot(root, 'users');
   await accessible(root);
   await row(root, 'user', ann).getByRole('button', { name: 'Approve', exact: true }).click();
-  await expect(root.getByRole('status').filter({ hasText: 'Done.' })).toBeVisible();
+  await expect(root.getByRole('status').filter({ hasText: `${ann} approved` })).toBeVisible();
 
   // She signs in, sees her role, and requests a business.
   await login(annPage, ann, PASSWORD);
@@ -57,14 +57,14 @@ test('register, approve, request and approve a business, manage the team, end se
   await expect(row(annPage, 'business', business)).toContainText('Pending');
 
   // The system administrator approves it with a comment.
-  await root.getByRole('link', { name: 'Businesses' }).click();
+  await root.getByRole('navigation', { name: 'main' }).getByRole('link', { name: /^Businesses/ }).click();
   await root.getByLabel('Search by name').fill(business);
   await row(root, 'business', business).getByRole('link', { name: business }).click();
   await hydrated(root);
   await root.getByLabel('Comment').fill('Welcome aboard');
   await accessible(root);
   await root.getByRole('button', { name: 'Approve', exact: true }).click();
-  await expect(root.getByRole('status').filter({ hasText: 'Done.' })).toBeVisible();
+  await expect(root.getByRole('status').filter({ hasText: `${business} approved` })).toBeVisible();
   await expect(root.locator('.facts')).toContainText('Approved');
   await screenshot(root, 'business');
 
@@ -83,7 +83,7 @@ test('register, approve, request and approve a business, manage the team, end se
     await annPage.getByLabel('Phone').fill(uniqPhone());
     await annPage.getByLabel('Real name').fill(`${name} Real`);
     await annPage.getByRole('button', { name: 'Create a user' }).click();
-    await expect(annPage.getByText('User created.')).toBeVisible();
+    await expect(annPage.getByText(`${name} created`)).toBeVisible();
     await expect(row(annPage, 'user', name)).toBeVisible();
   }
 
@@ -93,10 +93,11 @@ test('register, approve, request and approve a business, manage the team, end se
   await expect(benPage.locator('dd[data-role="2"]')).toHaveText('General user');
 
   // She resets his password: his open page is sent to the login form at its next action.
+  await row(annPage, 'user', ben).locator('summary').click();
   await row(annPage, 'user', ben).getByRole('button', { name: 'Reset password' }).click();
   await row(annPage, 'user', ben).getByLabel('New password').fill('Reset2024x');
   await row(annPage, 'user', ben).getByRole('button', { name: 'Reset password' }).click();
-  await expect(annPage.getByRole('status').filter({ hasText: 'Done.' })).toBeVisible();
+  await expect(annPage.getByRole('status').filter({ hasText: `Password of ${ben} reset` })).toBeVisible();
   await benPage.getByRole('link', { name: 'Business' }).click();
   await expect(benPage).toHaveURL(/\/login\?reason=expired/);
   await expect(benPage.getByText('Your session has ended. Please sign in again.')).toBeVisible();
@@ -105,9 +106,10 @@ test('register, approve, request and approve a business, manage the team, end se
   // The system administrator forbids Cid: likewise, and Cid cannot sign in again.
   const cidPage = await person(browser);
   await login(cidPage, cid, PASSWORD);
-  await root.getByRole('link', { name: 'Users' }).click();
+  await root.getByRole('navigation', { name: 'main' }).getByRole('link', { name: /^Users/ }).click();
   await hydrated(root);
   await root.getByLabel('Search by name').fill(cid);
+  await row(root, 'user', cid).locator('summary').click();
   await row(root, 'user', cid).getByRole('button', { name: 'Forbid' }).click();
   await root.getByRole('button', { name: 'Confirm' }).click();
   await expect(row(root, 'user', cid)).toContainText('Forbidden');
