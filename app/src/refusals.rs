@@ -67,3 +67,47 @@ pub fn shown(i18n: I18n, failure: &Failure) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| failure.message.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_of_the_contract_read_in_chinese() {
+        for (message, chinese) in [
+            ("user: is already taken", "该用户名已被占用"),
+            ("phone: is already registered", "该手机号已被注册"),
+            (
+                "name: is already taken by a pending or approved business",
+                "该名称已被一个待审批或已批准的业务占用",
+            ),
+            ("id: business 7 is deleted", "该业务已被删除"),
+            ("id: nobody may delete itself", "不能对自己执行此操作"),
+            (
+                "role: only the system administrator may do this",
+                "你的角色无权执行此操作",
+            ),
+        ] {
+            let (field, rule) = message.split_once(": ").unwrap();
+            assert_eq!(translate(Lang::Zh, field, rule), Some(chinese), "{message}");
+            assert_eq!(translate(Lang::En, field, rule), None, "{message}");
+        }
+    }
+
+    #[test]
+    fn broken_field_rules_read_as_the_forms_word_them() {
+        let rule = crate::rules::Password::RULE;
+        assert_eq!(
+            translate(Lang::Zh, "password", rule),
+            crate::pages::rule_text(Lang::Zh, "password")
+        );
+    }
+
+    #[test]
+    fn anything_unmapped_keeps_the_servers_words() {
+        assert_eq!(
+            translate(Lang::Zh, "url", "must not point to a private address"),
+            None
+        );
+    }
+}

@@ -139,6 +139,15 @@ test('the system administrator picks a business by name when creating a user, an
   await expect(page.locator('[data-members]')).toHaveText('2');
   await expect(page.locator('[data-pending]')).toHaveText('0');
   await accessible(page);
+
+  // Its page names the owner and the members, each linked to the users page.
+  await page.getByRole('link', { name: business }).click();
+  await expect(page.getByRole('heading', { name: business })).toBeVisible();
+  const memberList = page.locator('ul.members');
+  await expect(memberList).toHaveAttribute('data-total', '2');
+  await expect(memberList.getByRole('link', { name })).toHaveAttribute('href', `/users?name=${name}`);
+  await expect(page.locator('.facts').getByRole('link', { name: owner })).toBeVisible();
+  await accessible(page);
 });
 
 test('at 375 px lists are cards without sideways scrolling, and the header folds into a menu', async ({ page }) => {

@@ -369,6 +369,8 @@ pub fn BusinessDetail() -> impl IntoView {
                             <dt>{i18n.t(T::Updated)}</dt>
                             <dd>{format_time(b.update_time)}</dd>
                         </dl>
+                        {matches!(session.role(), Some(Role::SystemAdmin | Role::BusinessAdmin))
+                            .then(|| view! { <Members id=b.id /> })}
                         {(session.role() == Some(Role::SystemAdmin) && b.status != BusinessStatus::Deleted)
                             .then(|| {
                                 let delete = delete.clone();
@@ -411,5 +413,44 @@ pub fn BusinessDetail() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// A business's members by name, each linked to the users page (roles 3 and 4).
+#[component]
+fn Members(id: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let members = LocalResource::new(move || async move {
+        client::get::<Vec<crate::model::User>>(&format!("/v1/business/{id}/members?pageSize=100")).await
+    });
+    view! {
+        <h2>{i18n.t(T::Members)}</h2>
+        {move || match members.get() {
+            None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
+            Some(Err(failure)) => view! { <p class="error">{crate::refusals::shown(i18n, &failure)}</p> }.into_any(),
+            Some(Ok(envelope)) => {
+                let total = envelope.total.unwrap_or(0);
+                let shown = envelope.data.unwrap_or_default();
+                let more = total - shown.len() as i64;
+                view! {
+                    <ul class="members" data-total=total.to_string()>
+                        {shown
+                            .into_iter()
+                            .map(|user| {
+                                view! {
+                                    <li>
+                                        <a href=format!("/users?name={}", user.user)>{user.user.clone()}</a>
+                                        " "
+                                        <span class="muted">{user.real_name.clone()}</span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                        {(more > 0).then(|| view! { <li class="muted">{format!("+{more}")}</li> })}
+                    </ul>
+                }
+                    .into_any()
+            }
+        }}
     }
 }
