@@ -301,10 +301,29 @@ FRESH_IDS = {
 }
 
 
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def valid_id(path, value):
+    """Whether a generated id is one the schema allows (a session's 32 hexadecimal digits,
+    else a whole number from 1 that fits in 64 bits): only those are aimed at real rows, so
+    that an id a negative case broke on purpose stays broken (replaced, the case would be
+    valid, and rightly accepted)."""
+    if path == "/v1/user/sessions/{id}":
+        return isinstance(value, str) and SESSION_ID.fullmatch(value) is not None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,19}", value):
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
+
+
 @schemathesis.hook
 def map_path_parameters(ctx, path_parameters):
     """Every other generated id becomes the id of a real row of the right kind (a counter,
     not a coin: Hypothesis seeds `random` for each case)."""
+    if path_parameters and not all(
+        valid_id(ctx.operation.path, path_parameters[k]) for k in ("id", "deliveryId") if k in path_parameters
+    ):
+        return path_parameters
     if path_parameters and "deliveryId" in path_parameters and next(SERIAL) % 4 != 0:
         # Two ids that must belong together: a random pair is almost never found.
         path_parameters["id"], path_parameters["deliveryId"] = webhook_with_delivery()
