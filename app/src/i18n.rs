@@ -353,4 +353,5 @@ texts! {
     NoMatchingBusiness => "No pending or approved business matches", "没有匹配的待审批或已批准业务";
     NoBusinessChosen => "No business", "不属于任何业务";
     Menu => "Menu", "菜单";
+    NoRole => "none", "无";
 }

@@ -113,6 +113,8 @@ test('register, approve, request and approve a business, manage the team, end se
   await row(root, 'user', cid).getByRole('button', { name: 'Forbid' }).click();
   await root.getByRole('button', { name: 'Confirm' }).click();
   await expect(row(root, 'user', cid)).toContainText('Forbidden');
+  // A forbidden user holds no role (it does not read "Awaiting approval").
+  await expect(row(root, 'user', cid).locator('td[data-label="Role"]')).toHaveText('none');
   await cidPage.getByRole('link', { name: 'Business' }).click();
   await expect(cidPage).toHaveURL(/\/login\?reason=expired/);
   await cidPage.getByLabel('User name').fill(cid);

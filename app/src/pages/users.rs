@@ -281,7 +281,15 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
             <td data-label=i18n.t(T::RealName)>{user.real_name.clone()}</td>
             <td data-label=i18n.t(T::Phone)>{user.phone.clone()}</td>
             <td data-label=i18n.t(T::Status)>{user_badge(user.status)}</td>
-            <td data-label=i18n.t(T::Role)>{i18n.t(role_text(user.role))}</td>
+            // Refused and forbidden users hold no role (the derivation says "pending" only
+            // because they never sign in to be asked).
+            <td data-label=i18n.t(T::Role)>
+                {if matches!(user.status, UserStatus::NotApproved | UserStatus::Forbidden) {
+                    view! { <span class="muted">{i18n.t(T::NoRole)}</span> }.into_any()
+                } else {
+                    view! { <span>{i18n.t(role_text(user.role))}</span> }.into_any()
+                }}
+            </td>
             <td data-label=i18n.t(T::Created)>{format_time(user.create_time)}</td>
             <td data-label=i18n.t(T::Actions) class="actions">
                 {move || {
