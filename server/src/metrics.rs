@@ -145,19 +145,11 @@ impl Metrics {
     /// The text a scrape returns, with the states read now.
     async fn render(&self, state: &AppState) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
         let now = crate::api::now();
-        for (kind, table, pending) in [
-            (
-                "user",
-                "users",
-                "status = 0 AND deleted_at IS NULL AND is_system_admin = 0",
-            ),
-            ("business", "businesses", "status = 0"),
+        let queue = crate::api::queue::current(&state.db).await?;
+        for (kind, count, oldest) in [
+            ("user", queue.pending_users, queue.oldest_user_time),
+            ("business", queue.pending_businesses, queue.oldest_business_time),
         ] {
-            let (count, oldest): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*), MIN(create_time) FROM {table} WHERE {pending}"
-            )))
-            .fetch_one(&state.db.pool)
-            .await?;
             self.pending.with_label_values(&[kind]).set(count);
             let age = oldest.map_or(0, |created| (now - created).max(0));
             self.pending_oldest.with_label_values(&[kind]).set(age);

@@ -7,10 +7,25 @@ use crate::state::AppState;
 use app::model::{Envelope, Queue};
 use axum::extract::State;
 
-#[derive(sqlx::FromRow)]
-struct Waiting {
-    count: i64,
-    oldest: Option<i64>,
+/// The queue as it stands: also what the metrics report (`ote_pending`).
+pub(crate) async fn current(db: &crate::db::Db) -> Result<Queue, sqlx::Error> {
+    // `users_by_status` serves the first; pending businesses are few.
+    let (pending_users, oldest_user_time): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(create_time) FROM users \
+         WHERE status = 0 AND deleted_at IS NULL AND is_system_admin = 0",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    let (pending_businesses, oldest_business_time): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(create_time) FROM businesses WHERE status = 0")
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(Queue {
+        pending_users,
+        pending_businesses,
+        oldest_user_time,
+        oldest_business_time,
+    })
 }
 
 /// Pending users (status 0, not deleted, never the system administrator) and pending
@@ -22,22 +37,5 @@ struct Waiting {
         (status = 403, description = "Not role 4", body = Message),
     ))]
 pub async fn queue(State(state): State<AppState>, _admin: SystemAdmin) -> Reply<Queue> {
-    // `users_by_status` serves the first; pending businesses are few.
-    let users: Waiting = sqlx::query_as(
-        "SELECT COUNT(*) AS count, MIN(create_time) AS oldest FROM users \
-         WHERE status = 0 AND deleted_at IS NULL AND is_system_admin = 0",
-    )
-    .fetch_one(&state.db.pool)
-    .await?;
-    let businesses: Waiting = sqlx::query_as(
-        "SELECT COUNT(*) AS count, MIN(create_time) AS oldest FROM businesses WHERE status = 0",
-    )
-    .fetch_one(&state.db.pool)
-    .await?;
-    ok(Envelope::data(Queue {
-        pending_users: users.count,
-        pending_businesses: businesses.count,
-        oldest_user_time: users.oldest,
-        oldest_business_time: businesses.oldest,
-    }))
+    ok(Envelope::data(current(&state.db).await?))
 }
