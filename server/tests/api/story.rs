@@ -216,10 +216,7 @@ async fn deleting_a_business_sends_its_members_back_and_frees_its_owner_for_dele
         .await
         .expect(403);
     assert_eq!(
-        portal
-            .get("/v1/admin/user?pageSize=1", Some(&admin))
-            .await
-            .body["data"][0]["user"],
+        portal.get("/v1/admin/user?pageSize=1", Some(&admin)).await.body["data"][0]["user"],
         ADMIN
     );
 }
