@@ -15,7 +15,7 @@ use leptos::config::Env;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -51,9 +51,9 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     };
-    let router = match state.metrics {
-        Some(_) => router.layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+    let router = match &state.metrics {
+        Some(metrics) => router.layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
             crate::metrics::track,
         )),
         None => router,
@@ -63,7 +63,7 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .layer(axum::middleware::map_request(drop_unusable_request_id))
         .with_state(state)
 }
@@ -77,6 +77,28 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// A random (version 4) UUID from the thread's generator: tower-http's `MakeRequestUuid`
+/// asks the kernel for every id, a system call per request.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let bits = rand::random::<u128>() & !(0xf000 << 64) & !(0xc << 60);
+        let bits = bits | (0x4000 << 64) | (0x8 << 60);
+        let hex = format!("{bits:032x}");
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        );
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
