@@ -409,18 +409,7 @@ impl DateTime {
 
     /// Unix seconds as UTC (`2024-05-01T00:00:00Z`), for years 0 to 9999.
     pub fn from_unix(seconds: i64) -> Option<Self> {
-        let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-        // The civil date of a day count (Howard Hinnant's algorithm).
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+        let (year, month, day, hour, minute, second) = civil_time(seconds);
         Self::parse(&format!(
             "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
         ))
@@ -573,8 +562,31 @@ impl fmt::Debug for Text {
     }
 }
 
+/// Unix seconds as the UTC calendar date and time: (year, month, day, hour, minute,
+/// second), by Howard Hinnant's algorithm for the civil date of a day count.
+pub fn civil_time(seconds: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unix_seconds_become_calendar_dates_and_times() {
+        assert_eq!(super::civil_time(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(super::civil_time(951_782_400 + 3_723), (2000, 2, 29, 1, 2, 3));
+        assert_eq!(super::civil_time(-1), (1969, 12, 31, 23, 59, 59));
+    }
+
     use super::*;
 
     #[test]
