@@ -57,7 +57,7 @@ pub async fn run(url: &DatabaseUrl, command: &Command) -> Result<String, Console
 /// empty database (as it is when the portal starts).
 async fn open(url: &DatabaseUrl) -> Result<Db, ConsoleError> {
     if url.dialect() == Ok(Dialect::Sqlite) {
-        let path = sqlite_path(url);
+        let path = crate::db::sqlite_path(url.expose());
         if !Path::new(path).is_file() {
             return Err(ConsoleError::Database(format!(
                 "no database at {path} (the portal creates it at its first start)"
@@ -72,14 +72,6 @@ async fn open(url: &DatabaseUrl) -> Result<Db, ConsoleError> {
         .await
         .map_err(|err| ConsoleError::Database(format!("{url} is not a portal database: {err}")))?;
     Ok(db)
-}
-
-fn sqlite_path(url: &DatabaseUrl) -> &str {
-    let path = url
-        .expose()
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//");
-    path.split('?').next().unwrap_or_default()
 }
 
 /// A live (not deleted) user by name, case-insensitively: id, name as stored, business.
@@ -98,13 +90,7 @@ async fn find(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Target, Cons
 }
 
 async fn clear_throttle(conn: &mut sqlx::AnyConnection, user_name: &str) -> Result<u64, sqlx::Error> {
-    let key = throttle::key(user_name).unwrap_or_default();
-    let cleared = sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
-        .bind(key)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(cleared)
+    throttle::clear(conn, &throttle::key(user_name).unwrap_or_default()).await
 }
 
 /// A generated password, its sessions and personal tokens ended, its throttle cleared (the

@@ -155,13 +155,21 @@ pub struct Passed(Attempt);
 
 impl Passed {
     pub async fn clear(mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
-            .bind(&self.0.key)
-            .execute(conn)
-            .await?;
+        clear(conn, &self.0.key).await?;
         self.0.settled = true;
         Ok(())
     }
+}
+
+/// Starts the name of `key` afresh (a right password, or `ote-portal admin unlock`);
+/// returns how many failed attempts it forgets.
+pub async fn clear(conn: &mut AnyConnection, key: &str) -> Result<u64, sqlx::Error> {
+    let cleared = sqlx::query("DELETE FROM login_failures WHERE user_key = $1")
+        .bind(key)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(cleared)
 }
 
 /// Checks a password under the throttle of `key`: admits the attempt, runs `check`, and

@@ -260,10 +260,15 @@ impl Db {
     }
 }
 
+/// The file of an `sqlite://PATH?options` URL.
+pub fn sqlite_path(url: &str) -> &str {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    path.split('?').next().unwrap_or_default()
+}
+
 /// `sqlite://data/ote.db` → make sure `data/` exists, so a first start just works.
 fn prepare_sqlite_file(url: &str) -> Result<(), sqlx::Error> {
-    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let path = path.split('?').next().unwrap_or_default();
+    let path = sqlite_path(url);
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
