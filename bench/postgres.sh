@@ -23,7 +23,7 @@ source bench/lib.sh
 
 say "building the portal and the references (bare axum, raw Argon2) in release"
 cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
-RUSTFLAGS="--cfg erase_components" cargo build --release -p baseline -q
+cargo build --release -p baseline -q
 
 say "two replicas on one fresh PostgreSQL database, and the bare axum baseline"
 start "$WORK/a.log" portal bench "$UNLIMITED"

@@ -23,9 +23,9 @@ unset BENCH_POSTGRES_URL # this table is SQLite's; bench/postgres.sh makes the o
 
 say "building the portal and the references (bare axum, raw Argon2) in release"
 cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
-# The same flags as cargo-leptos gives the portal (always-erase-components in Cargo.toml),
-# so the dependencies they share are built once.
-RUSTFLAGS="--cfg erase_components" cargo build --release -p baseline -q
+# The same flags as cargo-leptos gives the portal (.cargo/config.toml), so the
+# dependencies they share are built once.
+cargo build --release -p baseline -q
 # The bundle as this build left it: another build in the same target/ may replace it later.
 cp -r target/site/pkg "$WORK/pkg"
 
