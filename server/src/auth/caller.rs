@@ -7,8 +7,10 @@
 //!
 //! The scoping rule lives here too: what a business admin may see is its own business.
 //!
-//! The reloaded row is kept in `Callers` until any write transaction ends that this
-//! process knows of, or `OTE_CALLER_CACHE_MILLIS` pass. With SQLite this process is the
+//! The reloaded row is kept in `Callers`, under the token itself and with a session's
+//! verified claims (a token seen again is not decoded and checked again, only for expiry),
+//! until any write transaction ends that this process knows of, or
+//! `OTE_CALLER_CACHE_MILLIS` pass. With SQLite this process is the
 //! only writer that serves; PostgreSQL replicas hear of each other's writes through
 //! `db::listen` (and keep nothing while they cannot hear).
 
@@ -23,8 +25,9 @@ use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sqlx::{AnyConnection, AssertSqlSafe};
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -46,7 +49,7 @@ pub struct Caller {
 #[derive(Debug, Clone)]
 pub enum Credential {
     /// A JWT of a password login, in session `claims.sid`.
-    Session(Claims),
+    Session(Arc<Claims>),
     /// A personal access token (SPEC.md section 9).
     Personal { id: i64, scope: TokenScope },
 }
@@ -104,7 +107,7 @@ impl FromRequestParts<AppState> for Caller {
         let (row, credential, key) = if personal::looks_personal(presented) {
             let digest = personal::digest(presented);
             let row = match state.callers.get(&digest, state.db.writes()) {
-                Some(row) => Some(row),
+                Some(hit) => Some(hit.row),
                 None => load_personal(state, &digest).await?,
             };
             let row = row.ok_or_else(|| unauthorized("the token is not valid or has been revoked"))?;
@@ -118,19 +121,25 @@ impl FromRequestParts<AppState> for Caller {
             if expires <= now {
                 return Err(unauthorized("the token has expired"));
             }
-            (row, Credential::Personal { id, scope }, digest)
+            (row, Credential::Personal { id, scope }, Cow::Owned(digest))
         } else {
-            let claims = state.tokens.verify(presented)?;
+            // Kept under the token itself: the same text carries the same signed claims.
+            let hit = state
+                .callers
+                .get(presented, state.db.writes())
+                .and_then(|hit| Some((hit.claims?, hit.row)))
+                .filter(|(claims, _)| !claims.expired(now));
+            let (claims, row) = match hit {
+                Some((claims, row)) => (claims, Some(row)),
+                None => {
+                    let claims = Arc::new(state.tokens.verify(presented)?);
+                    let row = load_session(state, &claims, presented).await?;
+                    (claims, row)
+                }
+            };
             let user_id = claims
                 .user_id()
                 .ok_or_else(|| unauthorized("is not a valid token"))?;
-            // Only this portal signs tokens, so a `jti` names one token; the session is
-            // part of the key all the same, so a row is never reused for other claims.
-            let key = format!("{}/{}", claims.jti, claims.sid);
-            let row = match state.callers.get(&key, state.db.writes()) {
-                Some(row) => Some(row),
-                None => load_session(state, user_id, &claims, &key).await?,
-            };
             let row = row.ok_or_else(|| unauthorized("the token's user no longer exists"))?;
             if row.id != user_id || row.revoked != 0 || row.token_version != claims.ver {
                 return Err(unauthorized("the token has been revoked"));
@@ -138,7 +147,7 @@ impl FromRequestParts<AppState> for Caller {
             if row.seen < 0 {
                 return Err(unauthorized("the session has ended"));
             }
-            (row, Credential::Session(claims), key)
+            (row, Credential::Session(claims), Cow::Borrowed(presented))
         };
         let status =
             UserStatus::from_code(row.status).ok_or_else(|| ApiError::internal("bad user status"))?;
@@ -157,7 +166,7 @@ impl FromRequestParts<AppState> for Caller {
         );
         let caller = Caller {
             id: row.id,
-            name: row.user_name,
+            name: row.user_name.clone(),
             status,
             is_admin: row.is_admin != 0,
             has_repo_account: row.has_repo_account != 0,
@@ -263,10 +272,12 @@ const USER_COLUMNS: &str = "u.id, u.user_name, u.status, u.is_admin, u.is_system
 /// query began, so a write that ends meanwhile makes it stale at once.
 async fn load_session(
     state: &AppState,
-    user_id: i64,
-    claims: &Claims,
+    claims: &Arc<Claims>,
     key: &str,
-) -> Result<Option<CallerRow>, ApiError> {
+) -> Result<Option<Arc<CallerRow>>, ApiError> {
+    let Some(user_id) = claims.user_id() else {
+        return Err(unauthorized("is not a valid token"));
+    };
     let writes = state.db.writes();
     let row: Option<CallerRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS}, \
@@ -281,14 +292,15 @@ async fn load_session(
     .bind(&claims.sid)
     .fetch_optional(&state.db.pool)
     .await?;
+    let row = row.map(Arc::new);
     if let Some(row) = &row {
-        state.callers.put(key, writes, row.clone());
+        state.callers.put(key, writes, row.clone(), Some(claims.clone()));
     }
     Ok(row)
 }
 
 /// The same for a personal token, found by its digest.
-async fn load_personal(state: &AppState, digest: &str) -> Result<Option<CallerRow>, ApiError> {
+async fn load_personal(state: &AppState, digest: &str) -> Result<Option<Arc<CallerRow>>, ApiError> {
     let writes = state.db.writes();
     let row: Option<CallerRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS}, CAST(0 AS BIGINT) AS revoked, COALESCE(p.last_used_time, 0) AS seen, \
@@ -300,8 +312,9 @@ async fn load_personal(state: &AppState, digest: &str) -> Result<Option<CallerRo
     .bind(digest)
     .fetch_optional(&state.db.pool)
     .await?;
+    let row = row.map(Arc::new);
     if let Some(row) = &row {
-        state.callers.put(digest, writes, row.clone());
+        state.callers.put(digest, writes, row.clone(), None);
     }
     Ok(row)
 }
@@ -317,7 +330,7 @@ fn touch(state: &AppState, credential: &Credential, key: &str, now: i64) {
             Credential::Session(claims) => {
                 sqlx::query("UPDATE sessions SET last_seen_time = $1 WHERE id = $2 AND last_seen_time < $1")
                     .bind(now)
-                    .bind(claims.sid)
+                    .bind(&claims.sid)
                     .execute(&db.pool)
                     .await
             }
@@ -338,7 +351,7 @@ fn touch(state: &AppState, credential: &Credential, key: &str, now: i64) {
     });
 }
 
-/// Recently loaded callers by token id (see the module notes).
+/// Recently loaded callers by token (a personal token's digest; see the module notes).
 pub struct Callers {
     /// How long an entry is good for at most; zero turns the cache off.
     max_age: Duration,
@@ -348,7 +361,14 @@ pub struct Callers {
 struct Cached {
     writes: u64,
     loaded: Instant,
-    row: CallerRow,
+    hit: Hit,
+}
+
+/// What a kept caller gives back: its row and, for a session, the token's verified claims.
+#[derive(Clone)]
+struct Hit {
+    row: Arc<CallerRow>,
+    claims: Option<Arc<Claims>>,
 }
 
 impl Callers {
@@ -368,7 +388,7 @@ impl Callers {
         !self.max_age.is_zero()
     }
 
-    fn get(&self, jti: &str, writes_now: Option<u64>) -> Option<CallerRow> {
+    fn get(&self, key: &str, writes_now: Option<u64>) -> Option<Hit> {
         let writes_now = writes_now?;
         if !self.enabled() {
             return None;
@@ -377,8 +397,8 @@ impl Callers {
             .entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let cached = entries.get(jti)?;
-        (cached.writes == writes_now && cached.loaded.elapsed() < self.max_age).then(|| cached.row.clone())
+        let cached = entries.get(key)?;
+        (cached.writes == writes_now && cached.loaded.elapsed() < self.max_age).then(|| cached.hit.clone())
     }
 
     /// Notes in a cached entry that its session or token was just marked as used, so the
@@ -392,11 +412,11 @@ impl Callers {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(cached) = entries.get_mut(key) {
-            cached.row.seen = now;
+            Arc::make_mut(&mut cached.hit.row).seen = now;
         }
     }
 
-    fn put(&self, jti: &str, writes: Option<u64>, row: CallerRow) {
+    fn put(&self, key: &str, writes: Option<u64>, row: Arc<CallerRow>, claims: Option<Arc<Claims>>) {
         let Some(writes) = writes else {
             return;
         };
@@ -411,7 +431,8 @@ impl Callers {
             entries.clear();
         }
         let loaded = Instant::now();
-        entries.insert(jti.to_owned(), Cached { writes, loaded, row });
+        let hit = Hit { row, claims };
+        entries.insert(key.to_owned(), Cached { writes, loaded, hit });
     }
 }
 

@@ -30,6 +30,11 @@ impl Claims {
     pub fn user_id(&self) -> Option<i64> {
         self.sub.parse().ok()
     }
+
+    /// Past `exp` and the leeway, as `verify` judges it: for claims verified before.
+    pub fn expired(&self, now: i64) -> bool {
+        self.exp < now - LEEWAY_SECONDS as i64
+    }
 }
 
 pub struct Tokens {
@@ -119,9 +124,14 @@ mod tests {
             .unwrap();
         let err = tokens.verify(&token).unwrap_err().to_string();
         assert!(err.contains("expired"), "{err}");
-        let (token, _) = tokens
+        let (token, claims) = tokens
             .issue(1, "ann", 0, "s1", now - LIFETIME_SECONDS + 2)
             .unwrap();
         assert!(tokens.verify(&token).is_ok());
+        // The caller cache's check of claims it verified before agrees at the boundary.
+        let leeway = LEEWAY_SECONDS as i64;
+        assert!(!claims.expired(now));
+        assert!(!claims.expired(claims.exp + leeway));
+        assert!(claims.expired(claims.exp + leeway + 1));
     }
 }
