@@ -529,12 +529,16 @@ impl utoipa::PartialSchema for DateTime {
 #[cfg(feature = "ssr")]
 impl utoipa::ToSchema for DateTime {}
 
+// By hand, not derived: the macro's types share one definition, and only these two take
+// the empty string (a derived default for the others would be a value their rule refuses).
+#[allow(clippy::derivable_impls)]
 impl Default for Description {
     fn default() -> Self {
         Self(String::new())
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for Comment {
     fn default() -> Self {
         Self(String::new())
