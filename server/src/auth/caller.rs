@@ -124,6 +124,8 @@ impl FromRequestParts<AppState> for Caller {
             (row, Credential::Personal { id, scope }, Cow::Owned(digest))
         } else {
             // Kept under the token itself: the same text carries the same signed claims.
+            // Entries of personal tokens (under their digests) have no claims, so a digest
+            // presented as a JWT is never a hit: it goes to `verify` and fails there.
             let hit = state
                 .callers
                 .get(presented, state.db.writes())
