@@ -568,6 +568,10 @@ async fn a_personal_token_is_shown_once_kept_as_a_digest_and_acts_with_the_owner
         assert_eq!(me.body["data"]["displayName"], "pat");
         assert_eq!(me.body["data"]["role"], 1);
     }
+    // Its caller is now kept under the digest; the digest itself is no credential.
+    for header in [stored[0].clone(), format!("Bearer {}", stored[0])] {
+        portal.get("/v1/authorization", Some(&header)).await.expect(401);
+    }
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let list = portal.get("/v1/user/tokens", Some(&token)).await.expect(200);
     assert!(
