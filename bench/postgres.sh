@@ -22,7 +22,7 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 source bench/lib.sh
 
 say "building the portal and the references (bare axum, raw Argon2) in release"
-cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
+cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --release --split
 cargo build --release -p baseline -q
 
 say "two replicas on one fresh PostgreSQL database, and the bare axum baseline"

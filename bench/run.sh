@@ -22,7 +22,7 @@ source bench/lib.sh
 unset BENCH_POSTGRES_URL # this table is SQLite's; bench/postgres.sh makes the other
 
 say "building the portal and the references (bare axum, raw Argon2) in release"
-cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
+cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --release --split
 # The same flags as cargo-leptos gives the portal (.cargo/config.toml), so the
 # dependencies they share are built once.
 cargo build --release -p baseline -q

@@ -14,7 +14,7 @@ use i18n::{Lang, T};
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::{StaticSegment, path};
+use leptos_router::{Lazy, LazyRoute, StaticSegment, lazy_route, path};
 use model::Role;
 
 /// The HTML document around the app, rendered on the server.
@@ -38,22 +38,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+thread_local! {
+    static HYDRATED: ArcRwSignal<bool> = ArcRwSignal::new(false);
+}
+
+/// Whether the browser has hydrated the page the server rendered, its lazy route
+/// included (tracked). Until then a view must render what the server did: a route whose
+/// code is still loading hydrates after the session's calls may have answered, and a
+/// view that showed their answer then would not match the server's HTML. On the server,
+/// always false.
+pub fn hydrated() -> bool {
+    HYDRATED.with(|flag| flag.get())
+}
+
+/// Called by the browser entry point once hydration is over (`frontend`).
+pub fn hydration_finished() {
+    HYDRATED.with(|flag| flag.set(true));
+}
+
 /// The top bar, the navigation for the caller's role, and one route per page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let i18n = i18n::provide_i18n();
     let session = session::provide_session();
-    // Effects run only in the browser, so this marks the moment hydration has happened.
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
 
     view! {
         <Html attr:lang=move || i18n.lang().code() />
         <Stylesheet id="leptos" href="/pkg/ote-portal.css" />
         <Title text=i18n.t(T::Portal) />
         <Router>
-            <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
+            <div class="app" data-hydrated=move || hydrated().then_some("true")>
                 <a class="skip" href="#main">{i18n.t(T::SkipToContent)}</a>
                 <header class="topbar">
                     <A href="/" attr:class="brand">{i18n.t(T::Portal)}</A>
@@ -73,22 +88,54 @@ pub fn App() -> impl IntoView {
                 </header>
                 <main id="main" tabindex="-1">
                     <Routes fallback=pages::NotFound>
-                        <Route path=StaticSegment("") view=pages::Home />
+                        <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} />
                         <Route path=StaticSegment("login") view=pages::Login />
-                        <Route path=StaticSegment("register") view=pages::Register />
+                        <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()} />
                         <Route path=StaticSegment("awaiting") view=pages::Awaiting />
-                        <Route path=StaticSegment("users") view=pages::Users />
-                        <Route path=StaticSegment("business") view=pages::BusinessPage />
-                        <Route path=path!("/business/:id") view=pages::BusinessDetail />
-                        <Route path=StaticSegment("audit") view=pages::Audit />
-                        <Route path=StaticSegment("security") view=pages::Security />
-                        <Route path=StaticSegment("webhooks") view=pages::Webhooks />
+                        <Route path=StaticSegment("users") view={Lazy::<UsersRoute>::new()} />
+                        <Route path=StaticSegment("business") view={Lazy::<BusinessPageRoute>::new()} />
+                        <Route path=path!("/business/:id") view={Lazy::<BusinessDetailRoute>::new()} />
+                        <Route path=StaticSegment("audit") view={Lazy::<AuditRoute>::new()} />
+                        <Route path=StaticSegment("security") view={Lazy::<SecurityRoute>::new()} />
+                        <Route path=StaticSegment("webhooks") view={Lazy::<WebhooksRoute>::new()} />
                     </Routes>
                 </main>
             </div>
         </Router>
     }
 }
+
+/// Declares a route whose page is loaded when first visited: the login page, which every
+/// visitor sees first, loads only its own code (`cargo leptos build --split` cuts the
+/// bundle at these points). Each page loads its data itself, so a route has none here.
+macro_rules! lazy_page {
+    ($($route:ident => $page:path),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page!(
+    HomeRoute => pages::Home,
+    RegisterRoute => pages::Register,
+    UsersRoute => pages::Users,
+    BusinessPageRoute => pages::BusinessPage,
+    BusinessDetailRoute => pages::BusinessDetail,
+    AuditRoute => pages::Audit,
+    SecurityRoute => pages::Security,
+    WebhooksRoute => pages::Webhooks,
+);
 
 /// Links for what the caller's role may use; nothing else is shown. The system
 /// administrator's links carry the queue's counts. Below 640 px the links fold behind a
@@ -109,14 +156,7 @@ fn Nav(session: session::Session) -> impl IntoView {
     });
     let link = move |href: &'static str, label: T| view! { <A href=href>{i18n.t(label)}</A> };
     let counted = move |href: &'static str, label: T, count: fn(&model::Queue) -> i64| {
-        let count = move || {
-            session
-                .queue
-                .get()
-                .flatten()
-                .map(|q| count(&q))
-                .filter(|n| *n > 0)
-        };
+        let count = move || session.queue().flatten().map(|q| count(&q)).filter(|n| *n > 0);
         view! {
             <A href=href>
                 {i18n.t(label)}
@@ -145,7 +185,7 @@ fn Nav(session: session::Session) -> impl IntoView {
             {i18n.t(T::Menu)}
         </button>
         <nav id="main-nav" class="nav" class:open=move || open.get() aria-label="main">
-            {move || match session.me.get() {
+            {move || match session.me() {
                 None => ().into_any(),
                 Some(None) => view! { {link("/login", T::SignIn)} {link("/register", T::Register)} }.into_any(),
                 Some(Some(me)) => {

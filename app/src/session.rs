@@ -5,13 +5,11 @@ use crate::client;
 use crate::model::{Authorization, Queue, Role};
 use leptos::prelude::*;
 
-/// `me`: `None` while loading; `Some(None)` when nobody is signed in. `queue`: the system
-/// administrator's queue (`Some(None)` for anyone else), loaded again whenever `touch` is
-/// called: after an approval or a refusal, and when the page changes.
+/// Who is signed in and the system administrator's queue, read through `me` and `queue`.
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub me: LocalResource<Option<Authorization>>,
-    pub queue: LocalResource<Option<Queue>>,
+    me: LocalResource<Option<Authorization>>,
+    queue: LocalResource<Option<Queue>>,
     queue_tick: RwSignal<u32>,
 }
 
@@ -68,10 +66,9 @@ pub fn use_session() -> Session {
 }
 
 async fn current_user() -> Option<Authorization> {
+    // Nobody signed in on this browser: no call to make.
     #[cfg(feature = "hydrate")]
-    if client::session().is_none() {
-        return None;
-    }
+    client::session()?;
     client::get::<Authorization>("/v1/authorization")
         .await
         .ok()
@@ -79,8 +76,26 @@ async fn current_user() -> Option<Authorization> {
 }
 
 impl Session {
+    /// The caller: `None` while loading, `Some(None)` when nobody is signed in. `None`
+    /// too until the page is hydrated: the server rendered it without the caller.
+    pub fn me(self) -> Option<Option<Authorization>> {
+        crate::hydrated().then(|| self.me.get()).flatten()
+    }
+
+    /// The caller changed (signed in, two-factor turned on or off): load it again.
+    pub fn reload_me(self) {
+        self.me.refetch();
+    }
+
+    /// The system administrator's queue (`Some(None)` for anyone else), loaded again
+    /// whenever `touch` is called: after an approval or a refusal, and when the page
+    /// changes. Like `me`, `None` until the page is hydrated.
+    pub fn queue(self) -> Option<Option<Queue>> {
+        crate::hydrated().then(|| self.queue.get()).flatten()
+    }
+
     pub fn role(self) -> Option<Role> {
-        self.me.get().flatten().map(|me| me.role)
+        self.me().flatten().map(|me| me.role)
     }
 
     /// Something the queue counts may have changed.

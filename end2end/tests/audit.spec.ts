@@ -1,9 +1,8 @@
 // The audit page's search and CSV (SPEC.md section 11, issue 13): a filter by action keeps
 // only that action's rows, status changes read in words, and "Download CSV" saves a file
 // of the matches that starts with its header.
-import { test, expect } from '@playwright/test';
 import * as fs from 'fs';
-import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, hydrated, login, uniq, uniqPhone } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, expect, hydrated, login, test, uniq, uniqPhone } from './helpers';
 
 test('the audit log filters by action and downloads the matches as CSV', async ({ page, request }) => {
   // A registration and its approval, through the API.

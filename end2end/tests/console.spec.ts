@@ -1,9 +1,20 @@
 // The console an operator meets first: the queue on the home page and in the navigation,
 // approving from the lists, the business picker, cards at 375 px with the folded header,
 // refusals in Chinese, and axe on every page.
-import { test, expect, APIRequestContext, Page } from '@playwright/test';
+import { APIRequestContext, Page } from '@playwright/test';
 import {
-  ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, hydrated, login, row, screenshot, uniq, uniqPhone,
+  ADMIN,
+  ADMIN_PASSWORD,
+  PASSWORD,
+  accessible,
+  expect,
+  hydrated,
+  login,
+  row,
+  screenshot,
+  test,
+  uniq,
+  uniqPhone,
 } from './helpers';
 
 async function token(request: APIRequestContext, user: string, password: string): Promise<string> {

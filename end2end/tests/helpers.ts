@@ -1,7 +1,31 @@
-import { Page, expect } from '@playwright/test';
+import { Page, expect, test as base } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import * as fs from 'fs';
 import * as path from 'path';
+
+/**
+ * The tests' `test`: each fails if a page of its own context threw or the WASM panicked
+ * (a hydration that does not match the server's HTML panics, leaving the page dead).
+ */
+export const test = base.extend<{ noPanics: void }>({
+  noPanics: [
+    async ({ context }, use) => {
+      const problems: string[] = [];
+      const watch = (page: Page) => {
+        page.on('pageerror', (err) => problems.push(`${page.url()}: ${err.message}`));
+        page.on('console', (msg) => {
+          if (msg.type() === 'error' && msg.text().includes('panicked at')) problems.push(`${page.url()}: ${msg.text()}`);
+        });
+      };
+      context.pages().forEach(watch);
+      context.on('page', watch);
+      await use();
+      expect(problems, 'pages threw or panicked').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 export const ADMIN = 'admin';
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? 'E2eAdmin1pass';

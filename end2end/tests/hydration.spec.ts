@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { ADMIN, ADMIN_PASSWORD, expect, hydrated, login, row, test } from './helpers';
 
 test('the login page renders on the server and becomes interactive after hydration', async ({ page }) => {
   const errors: string[] = [];
@@ -22,6 +22,31 @@ test('the login page renders on the server and becomes interactive after hydrati
   await expect(password).toHaveAttribute('type', 'text');
 
   expect(errors).toEqual([]);
+});
+
+test('a page whose code arrives after the session is known hydrates, and shows its data', async ({ page }) => {
+  await login(page, ADMIN, ADMIN_PASSWORD);
+  // Pages are lazy routes: hydration waits for the page's chunks. Held back here until
+  // the session's own call (GET /v1/authorization, made by the part already hydrated) is
+  // answered, the users page hydrates with the caller known, where the server rendered
+  // it without one: the page must still match the server's HTML (or the WASM panics and
+  // the page stays dead, as the fixture reports) and then show the list.
+  let sessionKnown!: () => void;
+  const known = new Promise<void>((resolve) => (sessionKnown = resolve));
+  page.on('response', (response) => {
+    if (response.request().method() === 'GET' && response.url().endsWith('/v1/authorization')) sessionKnown();
+  });
+  let held = 0;
+  await page.route(/\/pkg\/chunk_\d+\.wasm$/, async (route) => {
+    held += 1;
+    await known;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await route.continue();
+  });
+  await page.goto('/users');
+  await hydrated(page);
+  expect(held).toBeGreaterThan(0);
+  await expect(row(page, 'user', ADMIN)).toBeVisible();
 });
 
 test('the Content-Security-Policy lets the hydration script run and stops an injected one', async ({ page }) => {

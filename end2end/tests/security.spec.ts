@@ -2,11 +2,11 @@
 // code read back from the screen (jsQR) and codes computed here by an independent TOTP
 // library (otpauth), personal tokens used from the test as a script would, and a session
 // ended from another browser.
-import { test, expect, APIRequestContext, Browser, Page } from '@playwright/test';
+import { APIRequestContext, Browser, Page } from '@playwright/test';
 import * as OTPAuth from 'otpauth';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, hydrated, login, uniq, uniqPhone } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, expect, hydrated, login, test, uniq, uniqPhone } from './helpers';
 
 /** A registered and approved user, made through the API. */
 async function approvedUser(request: APIRequestContext): Promise<string> {

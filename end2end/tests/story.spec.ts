@@ -1,7 +1,19 @@
 // The whole story of the portal, in a real browser, as three people in three windows.
-import { test, expect, Browser, Page } from '@playwright/test';
+import { Browser, Page } from '@playwright/test';
 import {
-  ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, hydrated, login, register, row, screenshot, uniq, uniqPhone,
+  ADMIN,
+  ADMIN_PASSWORD,
+  PASSWORD,
+  accessible,
+  expect,
+  hydrated,
+  login,
+  register,
+  row,
+  screenshot,
+  test,
+  uniq,
+  uniqPhone,
 } from './helpers';
 
 async function person(browser: Browser): Promise<Page> {

@@ -1,6 +1,5 @@
 // What goes wrong, and how the portal says so.
-import { test, expect } from '@playwright/test';
-import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, hydrated, login, register, row, uniq, uniqPhone } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, expect, hydrated, login, register, row, test, uniq, uniqPhone } from './helpers';
 
 test('registration shows each broken rule next to its field, and a taken name', async ({ page }) => {
   await page.goto('/register');

@@ -3,11 +3,10 @@
 // secret, and sees the delivery of a change as the receiver, verifying each signature
 // with the npm `standardwebhooks` package, records it. ./x starts the portal with
 // OTE_WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32.
-import { test, expect } from '@playwright/test';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { Webhook } from 'standardwebhooks';
-import { ADMIN, ADMIN_PASSWORD, accessible, hydrated, login, uniq, uniqPhone, PASSWORD } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, PASSWORD, accessible, expect, hydrated, login, test, uniq, uniqPhone } from './helpers';
 
 type Received = { id: string; type: string; verified: boolean };
 

@@ -56,7 +56,7 @@ pub fn BusinessPage() -> impl IntoView {
     let system_admin = move || session.role() == Some(Role::SystemAdmin);
     // The request form: administrators whose businesses are all refused or deleted.
     let may_request = move || {
-        let me = session.me.get().flatten();
+        let me = session.me().flatten();
         let admin = me
             .as_ref()
             .is_some_and(|me| me.is_admin && me.role != Role::SystemAdmin);
@@ -254,7 +254,7 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
             match client::call::<Created>(Method::Post, "/v1/business", Some(&request)).await {
                 Ok(_) => {
                     errors.success(i18n.now(T::Requested));
-                    session.me.refetch();
+                    session.reload_me();
                     reload.update(|n| *n += 1);
                 }
                 Err(failure) => errors.show(i18n, &failure, BUSINESS_FIELDS),

@@ -18,7 +18,7 @@ pub fn Home() -> impl IntoView {
     // Nobody signed in: the login form is the home page.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if session.me.get() == Some(None) && client::session().is_none() {
+        if session.me() == Some(None) && client::session().is_none() {
             client::to_login("signed-out");
         }
     });
@@ -31,7 +31,7 @@ pub fn Home() -> impl IntoView {
             _ => ().into_any(),
         }}
         <section class="card">
-            {move || match session.me.get().flatten() {
+            {move || match session.me().flatten() {
                 None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
                 Some(me) => {
                     let status = if me.role == Role::Pending { T::UserStatus0 } else { T::UserStatus1 };
@@ -110,7 +110,7 @@ fn QueueCard() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="queue-title">
             <h2 id="queue-title">{i18n.t(T::WaitingForYou)}</h2>
-            {move || match session.queue.get().flatten() {
+            {move || match session.queue().flatten() {
                 None => view! { <p>{i18n.t(T::Loading)}</p> }.into_any(),
                 Some(q) => {
                     view! {

@@ -79,7 +79,7 @@ pub fn Login() -> impl IntoView {
                         .await
                         .ok()
                         .and_then(|e| e.data);
-                    session.me.refetch();
+                    session.reload_me();
                     let target = match me {
                         Some(me) if me.role == Role::Pending => "/awaiting",
                         Some(me) if me.totp_required && !me.totp => "/security?reason=enrol",

@@ -61,7 +61,7 @@ fn TwoFactor() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let on = move || session.me.get().flatten().is_some_and(|me| me.totp);
+    let on = move || session.me().flatten().is_some_and(|me| me.totp);
 
     let start = move |_| {
         errors.clear();
@@ -84,7 +84,7 @@ fn TwoFactor() -> impl IntoView {
                 Ok(envelope) => {
                     enrolment.set(None);
                     codes.set(envelope.data.map(|d| d.recovery_codes));
-                    session.me.refetch();
+                    session.reload_me();
                 }
                 Err(failure) if failure.status == 422 => {
                     errors.set_field("code", i18n.now(T::CodeInvalid).to_owned());
@@ -102,7 +102,7 @@ fn TwoFactor() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let body = PasswordConfirmation { password };
             match client::call::<()>(Method::Delete, "/v1/user/totp", Some(&body)).await {
-                Ok(_) => session.me.refetch(),
+                Ok(_) => session.reload_me(),
                 Err(failure) => errors.show(i18n, &failure, &["password"]),
             }
         });

@@ -221,8 +221,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     let own_name = user.user.clone();
     let is_me = move || {
         session
-            .me
-            .get()
+            .me()
             .flatten()
             .is_some_and(|me| me.display_name == own_name)
     };
