@@ -8,6 +8,7 @@ cargo-leptos's __wasm_split_manifest.json).
 
 import gzip
 import json
+import re
 import pathlib
 import subprocess
 import sys
@@ -29,5 +30,5 @@ largest, largest_br = "-", br
 for name, chunks in routes.items():
     total = br + sum(sizes(pkg / f"{chunk}.wasm")[2] for chunk in chunks)
     if total > largest_br:
-        largest, largest_br = name.strip("_").split("_route_view")[0], total
+        largest, largest_br = re.sub(r"_\d+$", "", name.strip("_")), total
 print(raw, gz, br, largest, largest_br)

@@ -176,9 +176,9 @@ TABLE=$(cat <<TABLE
 | the same, last page ($LAST_PAGE) | p99 $Z_P99 ms, p50 $Z_P50 ms, $Z_RPS req/s | - | - | - |
 | \`GET /v1/admin/audit\`, 1,000,000 entries, first page (20) of: \`action=user.audit\`; \`action=business.*\`; \`actor=\` a business admin; \`targetType=user&targetId=\`; a day (\`from\`, \`to\`); a business admin's \`user.*\` in 30 days (200 requests each, one connection) | p99 $AU_A99; $AU_P99; $AU_C99; $AU_T99; $AU_D99; $AU_X99 ms (p50 $AU_A50; $AU_P50; $AU_C50; $AU_T50; $AU_D50; $AU_X50 ms) | - | p99 < 10 ms | slowest p99 $AUDIT_P99 ms: $(yes_no "$AUDIT_P99 < 10") |
 | \`GET /v1/admin/audit?format=csv\` of $CSV_ROWS entries, streamed | $CSV_S s; the server's resident memory grew $CSV_MB MB while it streamed | - | memory flat | $(yes_no "$CSV_MB < 5") |
-| hydrate bundle every page loads (wasm + js; not yet split by route: issue 14) | raw $(calc "f'{$raw / 1024:.0f} KB'"), gzip $(calc "f'{$gz / 1024:.0f} KB'"), brotli $(calc "f'{$br / 1024:.0f} KB ({$br:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$br <= 250 * 1000") |
+| the login page's bundle: what every page loads (main wasm, js and the split loader) | raw $(calc "f'{$raw / 1024:.0f} KB'"), gzip $(calc "f'{$gz / 1024:.0f} KB'"), brotli $(calc "f'{$br / 1024:.0f} KB ({$br:,} bytes)'") | - | <= 150 KB brotli | $(yes_no "$br <= 150 * 1000") |
 | first visit to \`/users\` until the table shows (Debian's chromium through Playwright, a new browser context each time: nothing cached; loopback; 20 visits) | median $V_P50 ms, p99 $V_P99 ms | - | < 500 ms (median) | $(yes_no "$V_P50 < 500") |
-| the largest page with its lazy chunks ($LARGEST_PAGE) | brotli $(calc "f'{$LARGEST_BR / 1024:.0f} KB ({$LARGEST_BR:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$LARGEST_BR <= 250 * 1000") |
+| the largest page: any other page, with the lazy split of the pages (\`$LARGEST_PAGE\`) | brotli $(calc "f'{$LARGEST_BR / 1024:.0f} KB ({$LARGEST_BR:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$LARGEST_BR <= 250 * 1000") |
 | server memory, idle (VmRSS after start on a fresh database) | $(mb "$IDLE_KB") | - | < 30 MB | $(yes_no "$IDLE_KB < 30 * 1024") |
 | server memory, $MANY keep-alive connections reading | $(mb "$MANY_KB") | - | < 100 MB | $(yes_no "$MANY_KB < 100 * 1024") |
 | server memory, idle again after the login floods | $(mb "$AFTER_KB") | - | - | - |
@@ -200,8 +200,8 @@ fi
   echo "$DURATION s per load run, wrk with 2 threads on the same machine as the server, SQLite."
   echo "Seeding the million users took $SEED_SECONDS s; the whole command, build included, $((SECONDS / 60)) min $((SECONDS % 60)) s."
   echo "Every request of the load runs and every real login answered 2xx; the attackers' requests"
-  echo "were answered as their rows say. KB and MB are 1024 and 1024 x 1024 bytes; the bundle goal"
-  echo "is checked against 250,000 bytes, so it holds in either reading."
+  echo "were answered as their rows say. KB and MB are 1024 and 1024 x 1024 bytes; the bundle"
+  echo "goals are checked against 150,000 and 250,000 bytes, so they hold in either reading."
   echo
   echo "$TABLE"
   echo
