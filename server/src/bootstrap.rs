@@ -51,7 +51,7 @@ pub async fn first_admin(db: &Db, config: &Config) -> Result<FirstAdmin, ApiErro
         }
     };
     let hash = Passwords::hash_once(&password).await?;
-    let now = crate::api::now();
+    let now = crate::clock::now();
     let inserted = sqlx::query(
         "INSERT INTO users (user_name, password_hash, phone, real_name, is_admin, is_system_admin, status, create_time, update_time) \
          VALUES ($1, $2, '', 'System administrator', 1, 1, $3, $4, $4) ON CONFLICT DO NOTHING",

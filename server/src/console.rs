@@ -5,12 +5,14 @@
 //! also reaches webhooks). A running SQLite portal sees the change within a second (its
 //! caller cache keeps entries no longer); PostgreSQL replicas read it at once.
 
-use crate::accounts::{self, Ending, totp};
-use crate::api::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor, Entry};
 use crate::auth::password::{Passwords, random_password};
-use crate::auth::throttle;
+use crate::auth::session::Ending;
+use crate::auth::{second_factor, throttle};
+use crate::clock::now;
 use crate::config::{AdminCommand, Command, DatabaseUrl, Dialect};
 use crate::db::Db;
+use crate::rows::user as rows;
 use app::rules::Password;
 use std::path::Path;
 
@@ -99,25 +101,13 @@ async fn reset_password(db: &Db, name: &str) -> Result<String, ConsoleError> {
     let password = random_password();
     let parsed = Password::parse(&password).map_err(|e| ConsoleError::Database(e.to_string()))?;
     let hash = Passwords::hash_once(&parsed).await?;
-    let now = crate::api::now();
+    let now = now();
     let mut tx = db.begin_write().await?;
     let (id, user_name, business_id) = find(&mut tx, name).await?;
-    accounts::end_tokens(&mut tx, id, Ending::Everything).await?;
-    sqlx::query("UPDATE users SET password_hash = $1, update_time = $2 WHERE id = $3")
-        .bind(&hash)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    rows::set_password(&mut tx, id, &hash, Ending::Everything, now).await?;
     clear_throttle(&mut tx, &user_name).await?;
-    let entry = Entry {
-        action: "user.password_reset",
-        target_type: "user",
-        target_id: id,
-        detail: "password set at the console; earlier tokens ended".into(),
-        business_id,
-        actor: Actor::CONSOLE,
-    };
+    let detail = "password set at the console; earlier tokens ended";
+    let entry = Entry::user(Actor::CONSOLE, "user.password_reset", id, business_id, detail);
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(format!(
@@ -126,18 +116,12 @@ async fn reset_password(db: &Db, name: &str) -> Result<String, ConsoleError> {
 }
 
 async fn unlock(db: &Db, name: &str) -> Result<String, ConsoleError> {
-    let now = crate::api::now();
+    let now = now();
     let mut tx = db.begin_write().await?;
     let (id, user_name, business_id) = find(&mut tx, name).await?;
     let cleared = clear_throttle(&mut tx, &user_name).await?;
-    let entry = Entry {
-        action: "user.unlock",
-        target_type: "user",
-        target_id: id,
-        detail: format!("{user_name}: login throttle cleared at the console ({cleared} failed attempt(s))"),
-        business_id,
-        actor: Actor::CONSOLE,
-    };
+    let detail = format!("{user_name}: login throttle cleared at the console ({cleared} failed attempt(s))");
+    let entry = Entry::user(Actor::CONSOLE, "user.unlock", id, business_id, detail);
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(format!(
@@ -146,26 +130,14 @@ async fn unlock(db: &Db, name: &str) -> Result<String, ConsoleError> {
 }
 
 async fn disable_totp(db: &Db, name: &str) -> Result<String, ConsoleError> {
-    let now = crate::api::now();
+    let now = now();
     let mut tx = db.begin_write().await?;
     let (id, user_name, business_id) = find(&mut tx, name).await?;
-    let active: Option<i64> = sqlx::query_scalar("SELECT active FROM totp WHERE user_id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if active != Some(1) {
+    if !second_factor::reset(&mut tx, id).await? {
         return Err(ConsoleError::NoTotp(user_name));
     }
-    totp::remove(&mut tx, id).await?;
-    accounts::end_tokens(&mut tx, id, Ending::Sessions).await?;
-    let entry = Entry {
-        action: "user.totp_reset",
-        target_type: "user",
-        target_id: id,
-        detail: format!("{user_name}: two-factor sign-in turned off at the console; sessions ended"),
-        business_id,
-        actor: Actor::CONSOLE,
-    };
+    let detail = format!("{user_name}: two-factor sign-in turned off at the console; sessions ended");
+    let entry = Entry::user(Actor::CONSOLE, "user.totp_reset", id, business_id, detail);
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(format!(

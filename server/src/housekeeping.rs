@@ -5,9 +5,8 @@
 //! two-factor sign-in left unconfirmed for a day, settled deliveries and their events
 //! after 30 days.
 
-use crate::accounts::sessions;
-use crate::api::now;
-use crate::auth::{throttle, token};
+use crate::auth::{session, throttle, token};
+use crate::clock::now;
 use crate::state::AppState;
 use std::time::Duration;
 
@@ -33,7 +32,7 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
         .execute(&state.db.pool)
         .await?
         .rows_affected();
-    let sessions = sessions::purge(&state.db, state.config.accounts.seen_seconds, now).await?;
+    let sessions = session::purge(&state.db, state.config.accounts.seen_seconds, now).await?;
     let personal_tokens = sqlx::query("DELETE FROM personal_tokens WHERE expire_time <= $1")
         .bind(now)
         .execute(&state.db.pool)
@@ -44,7 +43,7 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
         .execute(&state.db.pool)
         .await?
         .rows_affected();
-    let events = crate::webhooks::outbox::purge(&state.db, now).await?;
+    let events = crate::outbox::purge(&state.db, now).await?;
     if failures + revocations + sessions + personal_tokens + enrolments + events > 0 {
         tracing::debug!(
             failures,

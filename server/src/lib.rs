@@ -1,23 +1,38 @@
 //! OTE Portal's server: configuration, database, the `/v1` API and the server-rendered
 //! pages, in one axum router. `main.rs` only wires it to the process.
 
+// The storeys, top first; a module imports only from storeys below it, or from its own
+// area (README, "Architecture"; `tests/layers.rs` checks it).
+// Wiring: the process, the routers, the console, background tasks.
+pub mod bootstrap;
+pub mod console;
+pub mod housekeeping;
+pub mod metrics;
+pub mod routes;
+// Handlers, one area each, each with its `routes()`.
 pub mod accounts;
 pub mod api;
+pub mod webhooks;
+// What handlers share: rows and their checks, the audit writer and its outbox, replies,
+// paging.
+pub mod audit;
+pub mod outbox;
+pub mod reply;
+pub mod rows;
+pub mod window;
+// Who is calling and may they; credentials and their lifecycle.
 pub mod auth;
-pub mod bootstrap;
+// Storage, settings, the clock, errors, extractors, limits, and the state every handler
+// gets.
+pub mod clock;
 pub mod config;
-pub mod console;
 pub mod db;
 pub mod error;
 pub mod extract;
-pub mod housekeeping;
 pub mod limits;
-pub mod metrics;
-pub mod routes;
 pub mod state;
-pub mod webhooks;
 
-use crate::auth::caller::Callers;
+use crate::auth::callers::Callers;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::bootstrap::FirstAdmin;

@@ -145,8 +145,8 @@ impl Metrics {
 
     /// The text a scrape returns, with the states read now.
     async fn render(&self, state: &AppState) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-        let now = crate::api::now();
-        let queue = crate::api::queue::current(&state.db).await?;
+        let now = crate::clock::now();
+        let queue = crate::rows::queue::current(&state.db).await?;
         for (kind, count, oldest) in [
             ("user", queue.pending_users, queue.oldest_user_time),
             ("business", queue.pending_businesses, queue.oldest_business_time),

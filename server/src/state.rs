@@ -1,7 +1,7 @@
 //! What every handler can reach: the database, the configuration, the token keys, the
 //! password hasher, the per-client limits, the webhook client, the metrics and the Leptos options.
 
-use crate::auth::caller::Callers;
+use crate::auth::callers::Callers;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;

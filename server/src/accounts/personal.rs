@@ -2,32 +2,19 @@
 //! and kept only as a SHA-256 digest. A token acts as its owner with the owner's current
 //! role; `auth::caller` finds it by digest, `auth::access` keeps it to its scope.
 
-use crate::api::audit::{self, Actor, Entry};
-use crate::api::{Message, Reply, now, ok};
-use crate::auth::Approved;
+use crate::audit::{self, Entry};
+use crate::auth::{Approved, personal};
+use crate::clock::now;
 use crate::error::ApiError;
 use crate::extract::{Id, Json};
+use crate::reply::{Message, Reply, ok};
 use crate::state::AppState;
 use app::model::{CreatedToken, Envelope, NewPersonalToken, PersonalToken, TokenScope};
 use axum::extract::State;
 
-/// What every personal token starts with, so that it is told from a JWT at a glance (and
-/// by secret scanners).
-pub const PREFIX: &str = "otep_";
-/// Random bytes in a token, after the prefix (as hexadecimal).
-const RANDOM_BYTES: usize = 32;
 /// Tokens one user may hold at once.
 pub const MAX_PER_USER: i64 = 100;
 const DAY_SECONDS: i64 = 24 * 60 * 60;
-
-pub fn looks_personal(token: &str) -> bool {
-    token.starts_with(PREFIX)
-}
-
-/// The digest a token is kept and found by.
-pub fn digest(token: &str) -> String {
-    super::digest(token)
-}
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
@@ -54,7 +41,7 @@ pub async fn create(
     Approved(caller): Approved,
     Json(new): Json<NewPersonalToken>,
 ) -> Reply<CreatedToken> {
-    let token = format!("{PREFIX}{}", super::random_hex(RANDOM_BYTES));
+    let token = personal::new_token();
     let now = now();
     let mut tx = state.db.begin_write().await?;
     caller.confirm(&state.db, &mut tx).await?;
@@ -74,25 +61,23 @@ pub async fn create(
     .bind(caller.id)
     .bind(new.name.as_str())
     .bind(new.scope.as_str())
-    .bind(digest(&token))
+    .bind(personal::digest(&token))
     .bind(now)
     .bind(now + new.expires_in_days * DAY_SECONDS)
     .fetch_one(&mut *tx)
     .await?;
-    let entry = Entry {
-        action: "token.create",
-        target_type: "token",
-        target_id: id,
-        detail: format!(
+    let entry = Entry::token(
+        &caller,
+        "token.create",
+        id,
+        format!(
             "{}: personal token '{}' ({}, {} days)",
             caller.name,
             new.name,
             new.scope.as_str(),
             new.expires_in_days
         ),
-        business_id: caller.business_id,
-        actor: Actor::from(&caller),
-    };
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::data(CreatedToken { id, token }))
@@ -154,14 +139,12 @@ pub async fn revoke(State(state): State<AppState>, Approved(caller): Approved, I
             .fetch_optional(&mut *tx)
             .await?;
     let name = name.ok_or_else(|| ApiError::NotFound(format!("id: no token {id}")))?;
-    let entry = Entry {
-        action: "token.revoke",
-        target_type: "token",
-        target_id: id,
-        detail: format!("{}: personal token '{name}' revoked", caller.name),
-        business_id: caller.business_id,
-        actor: Actor::from(&caller),
-    };
+    let entry = Entry::token(
+        &caller,
+        "token.revoke",
+        id,
+        format!("{}: personal token '{name}' revoked", caller.name),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())

@@ -1,67 +1,15 @@
-//! Sessions (`/v1/user/sessions`): each password login starts one; its JWTs carry its id
-//! as `sid` through refreshes. Ending a session deletes its row, and the caller extractor
-//! refuses every token whose session is gone, on every replica.
+//! Sessions (`/v1/user/sessions`): where the caller is signed in, and ending one or all
+//! others. How a session starts and ends is `auth::session`.
 
-use crate::api::audit::{self, Actor, Entry};
-use crate::api::{Message, Reply, now, ok};
-use crate::auth::{Caller, token};
-use crate::db::Db;
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::clock::now;
 use crate::error::ApiError;
 use crate::extract::SessionId;
+use crate::reply::{Message, Reply, ok};
 use crate::state::AppState;
 use app::model::{Envelope, Session};
 use axum::extract::State;
-
-/// Longest user agent kept (the rest is cut).
-const MAX_USER_AGENT: usize = 256;
-
-/// Starts a session for a login; its id goes into the token as `sid`.
-pub async fn start(
-    conn: &mut sqlx::AnyConnection,
-    user_id: i64,
-    user_agent: &str,
-    ip: &str,
-    now: i64,
-) -> Result<String, ApiError> {
-    let id = super::random_hex(16);
-    let user_agent: String = user_agent
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_USER_AGENT)
-        .collect();
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, create_time, last_seen_time, user_agent, ip) \
-         VALUES ($1, $2, $3, $3, $4, $5)",
-    )
-    .bind(&id)
-    .bind(user_id)
-    .bind(now)
-    .bind(user_agent)
-    .bind(ip)
-    .execute(conn)
-    .await?;
-    Ok(id)
-}
-
-/// Ends the session `sid` (logout), inside the caller's write transaction.
-pub async fn end_one(conn: &mut sqlx::AnyConnection, sid: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1")
-        .bind(sid)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-/// Sessions whose every token has expired: the last token was issued at most
-/// `OTE_SEEN_SECONDS` after the session was last seen (the housekeeping task).
-pub async fn purge(db: &Db, seen_seconds: u64, now: i64) -> Result<u64, sqlx::Error> {
-    let idle = token::LIFETIME_SECONDS + seen_seconds as i64 + token::LEEWAY_SECONDS as i64;
-    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_time < $1")
-        .bind(now - idle)
-        .execute(&db.pool)
-        .await?
-        .rows_affected())
-}
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -171,13 +119,5 @@ async fn record(
     detail: String,
     now: i64,
 ) -> Result<(), ApiError> {
-    let entry = Entry {
-        action: "session.revoke",
-        target_type: "user",
-        target_id: caller.id,
-        detail,
-        business_id: caller.business_id,
-        actor: Actor::from(caller),
-    };
-    audit::record(tx, entry, now).await
+    audit::record(tx, Entry::own(caller, "session.revoke", detail), now).await
 }

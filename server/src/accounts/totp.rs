@@ -1,119 +1,26 @@
-//! Two-factor sign-in with time-based one-time codes (RFC 6238: SHA-1, 6 digits, a step of
-//! `OTE_TOTP_STEP_SECONDS`, one step either side), `/v1/user/totp`, and the login's second
-//! factor. A code is taken once: `totp.last_step` only moves forward, in one `UPDATE`, so
-//! of two logins racing with one code only one wins. Recovery codes are kept as digests
-//! and deleted when used.
+//! Two-factor sign-in, `/v1/user/totp`: enrolment (a secret shown as text, URI and QR
+//! code, confirmed with a code, then ten recovery codes), turning it off with the password,
+//! and an administrator's reset. How a login checks the codes is `auth::second_factor`.
 
-use crate::accounts::{self, Ending};
-use crate::api::audit::{self, Actor, Entry};
-use crate::api::users::{check_own_password, find_target, refuse_self_and_system_admin};
-use crate::api::{Message, Reply, now, ok};
-use crate::auth::{Admin, Approved, Caller, access};
+use crate::audit::{self, Entry};
+use crate::auth::second_factor::{self, new_recovery_codes, normalise_recovery, step_of};
+use crate::auth::{Admin, Approved, Caller, access, secret};
+use crate::clock::now;
 use crate::db::RowLock;
 use crate::error::ApiError;
 use crate::extract::{Id, Json};
 use crate::limits::PasswordWork;
+use crate::reply::{Message, Reply, ok};
+use crate::rows::user::{check_own_password, find_target, refuse_self_and_system_admin};
 use crate::state::AppState;
 use app::model::{Envelope, PasswordConfirmation, RecoveryCodes, TotpCode, TotpEnrolment};
-use app::rules::Text;
 use axum::extract::State;
 use sqlx::AssertSqlSafe;
-use totp_rs::{Algorithm, Secret};
+use totp_rs::Secret;
 
 const ISSUER: &str = "OTE Portal";
 /// 160 bits, as RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
-const RECOVERY_CODES: usize = 10;
-
-fn generator(secret_base32: &str, step_seconds: u64) -> Result<totp_rs::Totp, ApiError> {
-    let secret = Secret::try_from_base32(secret_base32)
-        .map_err(|_| ApiError::internal("a stored TOTP secret is not base32"))?;
-    totp_rs::Builder::new()
-        .with_algorithm(Algorithm::SHA1)
-        .with_digits(6)
-        .with_skew(1)
-        .with_step_duration(step_seconds)
-        .with_secret(secret)
-        .build()
-        .map_err(|err| ApiError::internal(format!("TOTP: {err:?}")))
-}
-
-/// The time step whose code `code` is (within one step of now), if any.
-fn step_of(secret: &str, code: &str, step_seconds: u64, now: i64) -> Result<Option<i64>, ApiError> {
-    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(None);
-    }
-    let generator = generator(secret, step_seconds)?;
-    Ok(generator
-        .check(&digits, now.max(0) as u64)
-        .map(|step| step as i64))
-}
-
-/// A recovery code as typed (any case, with or without dashes and spaces) to the form it
-/// is kept by.
-fn normalise_recovery(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
-/// Ten codes of 16 base32 characters (80 bits), shown as `XXXX-XXXX-XXXX-XXXX`.
-fn new_recovery_codes() -> Vec<String> {
-    use rand::RngCore;
-    (0..RECOVERY_CODES)
-        .map(|_| {
-            let mut bytes = [0u8; 10];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            let text = Secret::new(bytes.to_vec().into_boxed_slice()).to_base32();
-            text.as_bytes()
-                .chunks(4)
-                .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-                .collect::<Vec<_>>()
-                .join("-")
-        })
-        .collect()
-}
-
-/// The login's second factor for `user_id`, whose active TOTP secret (if any) the login
-/// read with the user. `Ok(true)`: no two-factor, or a good code (now spent);
-/// `Ok(false)`: a wrong or spent code, which the throttle counts; 401 when the code is
-/// missing (the password was right, so that attempt does not count).
-pub async fn second_factor(
-    state: &AppState,
-    user_id: i64,
-    secret: Option<&str>,
-    code: Option<&Text>,
-    now: i64,
-) -> Result<bool, ApiError> {
-    let Some(secret) = secret else {
-        return Ok(true);
-    };
-    let code = code.map(|c| c.as_str().trim()).filter(|c| !c.is_empty());
-    let Some(code) = code else {
-        return Err(ApiError::Unauthorized("code: a one-time code is required".into()));
-    };
-    let step_seconds = state.config.accounts.totp_step_seconds;
-    if let Some(step) = step_of(secret, code, step_seconds, now)? {
-        let taken = sqlx::query(
-            "UPDATE totp SET last_step = $1 WHERE user_id = $2 AND active = 1 AND last_step < $1",
-        )
-        .bind(step)
-        .bind(user_id)
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected();
-        return Ok(taken == 1);
-    }
-    let used = sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1 AND digest = $2")
-        .bind(user_id)
-        .bind(accounts::digest(&normalise_recovery(code)))
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected();
-    Ok(used == 1)
-}
 
 fn uri(user: &str, secret: &str, step_seconds: u64) -> String {
     let issuer = ISSUER.replace(' ', "%20");
@@ -241,18 +148,15 @@ pub async fn confirm(
     for code in &codes {
         sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES ($1, $2)")
             .bind(caller.id)
-            .bind(accounts::digest(&normalise_recovery(code)))
+            .bind(secret::digest(&normalise_recovery(code)))
             .execute(&mut *tx)
             .await?;
     }
-    let entry = Entry {
-        action: "user.totp_enable",
-        target_type: "user",
-        target_id: caller.id,
-        detail: format!("{}: two-factor sign-in on", caller.name),
-        business_id: caller.business_id,
-        actor: Actor::from(&caller),
-    };
+    let entry = Entry::own(
+        &caller,
+        "user.totp_enable",
+        format!("{}: two-factor sign-in on", caller.name),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::data(RecoveryCodes {
@@ -290,15 +194,12 @@ pub async fn disable(
     let now = now();
     let mut tx = state.db.begin_write().await?;
     caller.confirm(&state.db, &mut tx).await?;
-    remove(&mut tx, caller.id).await?;
-    let entry = Entry {
-        action: "user.totp_disable",
-        target_type: "user",
-        target_id: caller.id,
-        detail: format!("{}: two-factor sign-in off", caller.name),
-        business_id: caller.business_id,
-        actor: Actor::from(&caller),
-    };
+    second_factor::remove(&mut tx, caller.id).await?;
+    let entry = Entry::own(
+        &caller,
+        "user.totp_disable",
+        format!("{}: two-factor sign-in off", caller.name),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())
@@ -322,78 +223,26 @@ pub async fn reset(State(state): State<AppState>, admin: Admin, Id(id): Id) -> R
     admin.0.confirm(&state.db, &mut tx).await?;
     let target = find_target(&state.db, &mut tx, admin.scope(), id).await?;
     refuse_self_and_system_admin(&admin.0, &target, "reset the two-factor sign-in of")?;
-    let active: Option<i64> = sqlx::query_scalar("SELECT active FROM totp WHERE user_id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if active != Some(1) {
+    if !second_factor::reset(&mut tx, id).await? {
         return Err(ApiError::Conflict(format!(
             "id: user {id} has no two-factor sign-in"
         )));
     }
-    remove(&mut tx, id).await?;
-    accounts::end_tokens(&mut tx, id, Ending::Sessions).await?;
-    let entry = Entry {
-        action: "user.totp_reset",
-        target_type: "user",
-        target_id: id,
-        detail: format!("{}: two-factor sign-in reset; sessions ended", target.user_name),
-        business_id: target.business_id,
-        actor: Actor::from(&admin.0),
-    };
+    let entry = Entry::user(
+        &admin.0,
+        "user.totp_reset",
+        id,
+        target.business_id,
+        format!("{}: two-factor sign-in reset; sessions ended", target.user_name),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())
 }
 
-pub(crate) async fn remove(tx: &mut sqlx::AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM totp WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_of_the_step_and_its_neighbours_pass_once_computed() {
-        let secret = Secret::new(vec![7u8; 20].into_boxed_slice()).to_base32();
-        let generator = generator(&secret, 30).unwrap();
-        let now = 1_700_000_000_i64;
-        for (offset, expected) in [
-            (-30, Some(now / 30 - 1)),
-            (0, Some(now / 30)),
-            (30, Some(now / 30 + 1)),
-        ] {
-            let code = generator.generate((now + offset) as u64).to_string();
-            assert_eq!(
-                step_of(&secret, &code, 30, now).unwrap(),
-                expected,
-                "offset {offset}"
-            );
-        }
-        let far = generator.generate((now + 90) as u64).to_string();
-        assert_eq!(step_of(&secret, &far, 30, now).unwrap(), None);
-        assert_eq!(step_of(&secret, "12345", 30, now).unwrap(), None);
-    }
-
-    #[test]
-    fn recovery_codes_are_ten_distinct_and_read_back_in_any_form() {
-        let codes = new_recovery_codes();
-        assert_eq!(codes.len(), 10);
-        assert_eq!(codes.iter().collect::<std::collections::HashSet<_>>().len(), 10);
-        let code = &codes[0];
-        assert_eq!(code.len(), 19, "{code}");
-        let typed = code.to_lowercase().replace('-', " ");
-        assert_eq!(normalise_recovery(&typed), normalise_recovery(code));
-    }
 
     #[test]
     fn the_uri_is_what_authenticator_apps_read() {

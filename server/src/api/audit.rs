@@ -1,88 +1,29 @@
-//! The audit log: every state change writes an entry in its own transaction
-//! (`record`), and admins search it newest first, a page at a time or as one CSV file
-//! (`GET /v1/admin/audit`).
+//! The audit log's search: admins read it newest first, a page at a time or as one CSV
+//! file (`GET /v1/admin/audit`). Entries are written by `crate::audit`.
 
-use super::window::Window;
-use super::{Message, ok};
+use crate::auth::Admin;
 use crate::auth::caller::Scope;
-use crate::auth::{Admin, Caller};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::Query;
+use crate::reply::{Message, ok};
 use crate::state::AppState;
+use crate::window::{self, Value, Window};
 use app::model::{AuditEntry, AuditFormat, AuditQuery, Envelope, SortOrder};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyArguments;
-use sqlx::error::BoxDynError;
-use sqlx::{AnyConnection, Arguments, AssertSqlSafe};
 use std::borrow::Cow;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// Who did it: a user id and name (the name is kept, the user may be deleted later), or
-/// no id and the name `cli` for the console commands (`Actor::CONSOLE`).
-pub struct Actor<'a> {
-    pub id: Option<i64>,
-    pub name: &'a str,
-}
-
-impl Actor<'static> {
-    /// The person at the server's console (`ote-portal admin ...`).
-    pub const CONSOLE: Self = Self {
-        id: None,
-        name: "cli",
-    };
-}
-
-impl<'a> From<&'a Caller> for Actor<'a> {
-    fn from(caller: &'a Caller) -> Self {
-        Self {
-            id: Some(caller.id),
-            name: &caller.name,
-        }
-    }
-}
-
-/// One entry to write; `business_id` lets that business's admins see it.
-pub struct Entry<'a> {
-    pub action: &'static str,
-    pub target_type: &'static str,
-    pub target_id: i64,
-    pub detail: String,
-    pub business_id: Option<i64>,
-    pub actor: Actor<'a>,
-}
-
-/// Writes the entry, and its event into the outbox (SPEC.md section 10), in the caller's
-/// transaction: the change, its entry and its event commit together or not at all.
-pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Result<(), ApiError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_log (actor_id, actor, action, target_type, target_id, detail, business_id, create_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(entry.actor.id)
-    .bind(entry.actor.name)
-    .bind(entry.action)
-    .bind(entry.target_type)
-    .bind(entry.target_id)
-    .bind(&entry.detail)
-    .bind(entry.business_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let shown = AuditEntry {
-        id,
-        actor_id: entry.actor.id,
-        actor: entry.actor.name.to_owned(),
-        action: entry.action.to_owned(),
-        target_type: entry.target_type.to_owned(),
-        target_id: entry.target_id,
-        detail: entry.detail,
-        create_time: now,
-    };
-    crate::webhooks::outbox::publish(tx, &shown, now).await
+/// The audit log's search, `/v1/admin/audit`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 #[derive(sqlx::FromRow)]
@@ -148,12 +89,6 @@ enum Filter {
     Text(String, String),
 }
 
-#[derive(Debug, Clone)]
-enum Value {
-    Int(i64),
-    Text(String),
-}
-
 /// What the `total` of a search is counted from.
 #[derive(Debug, Clone, PartialEq)]
 enum Count {
@@ -216,19 +151,19 @@ impl Search {
         for (n, filter) in filters.into_iter().flatten().enumerate() {
             let leads = n == 0;
             match filter {
-                Filter::Int(column, id) if leads => search.push(&format!("{column} = "), Value::Int(id)),
-                Filter::Int(column, id) => search.push(&format!("{column} + 0 = "), Value::Int(id)),
+                Filter::Int(column, id) if leads => search.push(&format!("{column} = "), Value::int(id)),
+                Filter::Int(column, id) => search.push(&format!("{column} + 0 = "), Value::int(id)),
                 Filter::Text(column, text) if leads => {
-                    search.push(&format!("{column} = "), Value::Text(text))
+                    search.push(&format!("{column} = "), Value::text(text))
                 }
-                Filter::Text(column, text) => search.push(&format!("{column} || '' = "), Value::Text(text)),
+                Filter::Text(column, text) => search.push(&format!("{column} || '' = "), Value::text(text)),
             }
         }
         if let Some(from) = &query.from {
-            search.push("create_time >= ", Value::Int(from.whole_seconds_from()));
+            search.push("create_time >= ", Value::int(from.whole_seconds_from()));
         }
         if let Some(to) = &query.to {
-            search.push("create_time < ", Value::Int(to.whole_seconds_from()));
+            search.push("create_time < ", Value::int(to.whole_seconds_from()));
         }
         // The tally counts one action, prefix, actor or target type, or everything.
         let tallied: Vec<(&'static str, String)> = [
@@ -283,15 +218,7 @@ impl Search {
     }
 
     fn arguments(&self, extra: &[Value]) -> Result<AnyArguments, ApiError> {
-        let mut arguments = AnyArguments::default();
-        for value in self.values.iter().chain(extra) {
-            let added: Result<(), BoxDynError> = match value {
-                Value::Int(n) => arguments.add(*n),
-                Value::Text(text) => arguments.add(text.clone()),
-            };
-            added.map_err(ApiError::internal)?;
-        }
-        Ok(arguments)
+        window::arguments(self.values.iter().chain(extra))
     }
 
     async fn total(&self, db: &Db) -> Result<i64, ApiError> {
@@ -302,10 +229,10 @@ impl Search {
                     "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM audit_tally WHERE kind = '{kind}'"
                 );
                 if let Some(key) = key {
-                    values.push(Value::Text(key.clone()));
+                    values.push(Value::text(key.clone()));
                     sql.push_str(" AND key = $1");
                 }
-                values.push(Value::Int(self.business.unwrap_or(EVERY_BUSINESS)));
+                values.push(Value::int(self.business.unwrap_or(EVERY_BUSINESS)));
                 sql.push_str(&format!(" AND business_key = ${}", values.len()));
                 let search = Self {
                     conditions: Vec::new(),
@@ -363,7 +290,7 @@ pub async fn list(
         search.extra(1),
         search.extra(2),
     );
-    let arguments = search.arguments(&[Value::Int(window.limit), Value::Int(window.offset)])?;
+    let arguments = search.arguments(&[Value::int(window.limit), Value::int(window.offset)])?;
     let rows: Vec<EntryRow> = sqlx::query_as_with(AssertSqlSafe(page_sql), arguments)
         .fetch_all(&state.db.pool)
         .await?;
@@ -410,11 +337,11 @@ async fn csv_batch(db: &Db, search: &Search, cursor: Option<(i64, i64)>) -> Resu
                 search.extra(1),
                 search.extra(2)
             ),
-            vec![Value::Int(time), Value::Int(id)],
+            vec![Value::int(time), Value::int(id)],
         ),
         None => (String::new(), Vec::new()),
     };
-    extra.push(Value::Int(CSV_BATCH));
+    extra.push(Value::int(CSV_BATCH));
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {}{after} \
          ORDER BY create_time DESC, id DESC LIMIT {}",
@@ -437,7 +364,7 @@ fn csv_rows(rows: &[EntryRow], header: bool) -> Result<Vec<u8>, csv::Error> {
     for r in rows {
         let cells = [
             Cow::Owned(r.id.to_string()),
-            Cow::Owned(crate::webhooks::outbox::rfc3339(r.create_time)),
+            Cow::Owned(crate::clock::rfc3339(r.create_time)),
             Cow::Owned(r.actor_id.map(|id| id.to_string()).unwrap_or_default()),
             as_text(&r.actor),
             as_text(&r.action),

@@ -1,60 +1,32 @@
 //! Businesses (tenant namespaces): requested by an approved admin, audited and deleted by
 //! the system administrator, seen by their members and owner.
 
-use super::audit::{self, Actor, Entry};
-use super::window::Window;
-use super::{Message, Reply, now, ok};
+use crate::audit::{self, Entry};
 use crate::auth::{Approved, Caller, SystemAdmin};
+use crate::clock::now;
 use crate::db::RowLock;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::extract::{Id, Json, Query};
+use crate::reply::{Message, Reply, ok};
+use crate::rows::business::{self as rows, BusinessRow, COLUMNS};
 use crate::state::AppState;
+use crate::window::{self, Value, Window, contains_pattern};
 use app::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, Created, Envelope, NewBusiness,
     Role,
 };
 use axum::extract::State;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AssertSqlSafe;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-#[derive(sqlx::FromRow)]
-struct BusinessRow {
-    id: i64,
-    name: String,
-    user_id: i64,
-    owner_name: String,
-    comment: String,
-    status: i64,
-    introduce: String,
-    objective: String,
-    scale: String,
-    create_time: i64,
-    update_time: i64,
+/// Businesses, `/v1/business` and `/v1/admin/business`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(audit, delete))
 }
-
-impl BusinessRow {
-    fn into_model(self) -> ApiResult<Business> {
-        Ok(Business {
-            status: BusinessStatus::from_code(self.status)
-                .ok_or_else(|| ApiError::internal("bad business status"))?,
-            id: self.id,
-            name: self.name,
-            user_id: self.user_id,
-            owner_name: self.owner_name,
-            comment: self.comment,
-            introduce: self.introduce,
-            objective: self.objective,
-            scale: self.scale,
-            create_time: self.create_time,
-            update_time: self.update_time,
-        })
-    }
-}
-
-// The owner's name by a subquery rather than a join, so that `FOR UPDATE` (`find_business`)
-// locks the business alone. A deleted owner keeps its name here, as in the audit log.
-const BUSINESS_COLUMNS: &str = "b.id, b.name, b.user_id, \
-     COALESCE((SELECT o.user_name FROM users o WHERE o.id = b.user_id), '') AS owner_name, \
-     b.comment, b.status, b.introduce, b.objective, b.scale, b.create_time, b.update_time";
 
 /// Which businesses a caller sees: all for the system administrator; for anyone else the
 /// one it belongs to and those it requested, in any status. Binds `$4` (its business)
@@ -121,14 +93,7 @@ pub async fn create(
         .bind(caller.id)
         .execute(&mut *tx)
         .await?;
-    let entry = Entry {
-        action: "business.create",
-        target_type: "business",
-        target_id: id,
-        detail: format!("{} requested", new.name),
-        business_id: Some(id),
-        actor: Actor::from(&caller),
-    };
+    let entry = Entry::business(&caller, "business.create", id, format!("{} requested", new.name));
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::data(Created { id }))
@@ -149,17 +114,12 @@ pub async fn list(
     Query(query): Query<BusinessQuery>,
 ) -> Reply<Vec<Business>> {
     let view = view_filter(&caller);
-    let name = query
-        .name
-        .as_ref()
-        .map(|n| n.as_str().trim())
-        .filter(|n| !n.is_empty());
-    let name_filter = if name.is_some() {
+    let pattern = contains_pattern(query.name.as_ref().map(|n| n.as_str()));
+    let name_filter = if pattern.is_some() {
         "lower(b.name) LIKE $3 ESCAPE '\\'"
     } else {
         "1 = 1"
     };
-    let pattern = name.map(|n| format!("%{}%", crate::db::escape_like(&n.to_lowercase())));
     let status = query.status.map(|s| s.0 as i64);
     let status_filter = if status.is_some() {
         "b.status = $6"
@@ -170,38 +130,24 @@ pub async fn list(
     let filter = format!("{view} AND {name_filter} AND {status_filter}");
     // Every query binds $1 limit, $2 offset, $3 name pattern, $4 business, $5 caller,
     // $6 status.
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM businesses b WHERE {filter}"
-    )))
-    .bind(0_i64)
-    .bind(0_i64)
-    .bind(pattern.clone())
-    .bind(caller.business_id)
-    .bind(caller.id)
-    .bind(status)
-    .fetch_one(&state.db.pool)
-    .await?;
+    let filters = [
+        Value::Text(pattern),
+        Value::Int(caller.business_id),
+        Value::int(caller.id),
+        Value::Int(status),
+    ];
+    let count_sql = format!("SELECT COUNT(*) FROM businesses b WHERE {filter}");
+    let total = window::count(&state.db.pool, count_sql, &filters).await?;
     let Some(window) = Window::of(query.page, query.page_size, total) else {
         return ok(Envelope::page(Vec::new(), total));
     };
     let direction = window.direction(query.order);
     let page_sql = format!(
-        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE {filter} ORDER BY b.id {direction} LIMIT $1 OFFSET $2"
+        "SELECT {COLUMNS} FROM businesses b WHERE {filter} ORDER BY b.id {direction} LIMIT $1 OFFSET $2"
     );
-    let rows: Vec<BusinessRow> = sqlx::query_as(AssertSqlSafe(page_sql))
-        .bind(window.limit)
-        .bind(window.offset)
-        .bind(pattern)
-        .bind(caller.business_id)
-        .bind(caller.id)
-        .bind(status)
-        .fetch_all(&state.db.pool)
-        .await?;
     let businesses = window
-        .arrange(rows)
-        .into_iter()
-        .map(BusinessRow::into_model)
-        .collect::<ApiResult<Vec<_>>>()?;
+        .read(&state.db.pool, page_sql, &filters, BusinessRow::into_model)
+        .await?;
     ok(Envelope::page(businesses, total))
 }
 
@@ -217,7 +163,7 @@ pub async fn list(
     ))]
 pub async fn get(State(state): State<AppState>, Approved(caller): Approved, Id(id): Id) -> Reply<Business> {
     let sql = format!(
-        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1 AND {}",
+        "SELECT {COLUMNS} FROM businesses b WHERE b.id = $1 AND {}",
         view_filter(&caller)
     );
     let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -230,35 +176,6 @@ pub async fn get(State(state): State<AppState>, Approved(caller): Approved, Id(i
         .await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("id: no business {id}")))?;
     ok(Envelope::data(row.into_model()?))
-}
-
-/// Business `id` as the API shows it, read in `conn` (an event's payload).
-pub(crate) async fn shown(conn: &mut AnyConnection, id: i64) -> ApiResult<Option<Business>> {
-    let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(BusinessRow::into_model).transpose()
-}
-
-/// The business `id`, locked until the transaction ends; 404 if there is none, 409 if it
-/// is deleted (nothing brings a business back).
-async fn find_business(state: &AppState, conn: &mut AnyConnection, id: i64) -> ApiResult<BusinessRow> {
-    let sql = format!(
-        "SELECT {BUSINESS_COLUMNS} FROM businesses b WHERE b.id = $1{}",
-        state.db.lock(RowLock::Update)
-    );
-    let row: Option<BusinessRow> = sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let row = row.ok_or_else(|| ApiError::NotFound(format!("id: no business {id}")))?;
-    if row.status == BusinessStatus::Deleted as i64 {
-        return Err(ApiError::Conflict(format!("id: business {id} is deleted")));
-    }
-    Ok(row)
 }
 
 /// Approve (1) or disapprove (2) a business, with a comment. Approval makes its owner
@@ -283,7 +200,7 @@ pub async fn audit(
     let now = now();
     let mut tx = state.db.begin_write().await?;
     // Business first, then users: the order every writer locks in.
-    let business = find_business(&state, &mut tx, id).await?;
+    let business = rows::find(&state.db, &mut tx, id).await?;
     admin.confirm(&state.db, &mut tx).await?;
     if status == BusinessStatus::Approved {
         // No live business is ever owned by a deleted user.
@@ -318,17 +235,15 @@ pub async fn audit(
         .execute(&mut *tx)
         .await?;
     }
-    let entry = Entry {
-        action: "business.audit",
-        target_type: "business",
-        target_id: id,
-        detail: format!(
+    let entry = Entry::business(
+        &admin,
+        "business.audit",
+        id,
+        format!(
             "{}: status {} -> {}; comment: {}",
             business.name, business.status, status as i64, audit.comment
         ),
-        business_id: Some(id),
-        actor: Actor::from(&admin),
-    };
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())
@@ -348,7 +263,7 @@ pub async fn audit(
 pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdmin, Id(id): Id) -> Reply {
     let now = now();
     let mut tx = state.db.begin_write().await?;
-    let business = find_business(&state, &mut tx, id).await?;
+    let business = rows::find(&state.db, &mut tx, id).await?;
     admin.confirm(&state.db, &mut tx).await?;
     sqlx::query("UPDATE businesses SET status = $1, update_time = $2 WHERE id = $3")
         .bind(BusinessStatus::Deleted as i64)
@@ -362,14 +277,12 @@ pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdm
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let entry = Entry {
-        action: "business.delete",
-        target_type: "business",
-        target_id: id,
-        detail: format!("{} deleted; {members} member(s) left it", business.name),
-        business_id: Some(id),
-        actor: Actor::from(&admin),
-    };
+    let entry = Entry::business(
+        &admin,
+        "business.delete",
+        id,
+        format!("{} deleted; {members} member(s) left it", business.name),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())

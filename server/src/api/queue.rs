@@ -1,31 +1,18 @@
 //! The system administrator's queue: how many users and businesses wait for a decision,
 //! and since when, for the home page and the navigation's badges.
 
-use super::{Message, Reply, ok};
 use crate::auth::SystemAdmin;
+use crate::reply::{Message, Reply, ok};
+use crate::rows::queue::current;
 use crate::state::AppState;
 use app::model::{Envelope, Queue};
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The queue as it stands: also what the metrics report (`ote_pending`).
-pub(crate) async fn current(db: &crate::db::Db) -> Result<Queue, sqlx::Error> {
-    // `users_by_status` serves the first; pending businesses are few.
-    let (pending_users, oldest_user_time): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(create_time) FROM users \
-         WHERE status = 0 AND deleted_at IS NULL AND is_system_admin = 0",
-    )
-    .fetch_one(&db.pool)
-    .await?;
-    let (pending_businesses, oldest_business_time): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(create_time) FROM businesses WHERE status = 0")
-            .fetch_one(&db.pool)
-            .await?;
-    Ok(Queue {
-        pending_users,
-        pending_businesses,
-        oldest_user_time,
-        oldest_business_time,
-    })
+/// The system administrator's queue, `/v1/admin/queue`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(queue))
 }
 
 /// Pending users (status 0, not deleted, never the system administrator) and pending

@@ -1,17 +1,24 @@
 //! `/v1/authorization`: log in, refresh, log out, and who am I.
 
-use super::{Message, Reply, now, ok};
-use crate::accounts::{sessions, totp};
-use crate::auth::{Caller, access, throttle};
+use crate::auth::{Caller, access, second_factor, session, throttle};
+use crate::clock::now;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::limits::{ClientAddr, PasswordWork};
+use crate::reply::{Message, Reply, ok};
 use crate::state::AppState;
 use app::model::{Authorization, Credentials, Envelope, UserStatus};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::USER_AGENT;
 use std::sync::atomic::{AtomicBool, Ordering};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Signing in and out, `/v1/authorization`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login, refresh, logout, info))
+}
 
 const WRONG_CREDENTIALS: &str = "user or password is incorrect";
 
@@ -72,7 +79,7 @@ pub async fn login(
             Some(found) if right => {
                 password_right.store(true, Ordering::Relaxed);
                 let secret = found.totp_secret.as_deref();
-                totp::second_factor(&state, found.id, secret, credentials.code.as_ref(), now).await
+                second_factor::second_factor(&state, found.id, secret, credentials.code.as_ref(), now).await
             }
             _ => Ok(false),
         }
@@ -104,7 +111,7 @@ pub async fn login(
     // caller's yet, so this leaves the caller cache alone.
     let mut tx = state.db.begin_side_write().await?;
     passed.clear(&mut tx).await?;
-    let sid = sessions::start(&mut tx, user.id, &user_agent, &ip.to_string(), now).await?;
+    let sid = session::start(&mut tx, user.id, &user_agent, &ip.to_string(), now).await?;
     tx.commit().await?;
     let (token, _) = state
         .tokens
@@ -160,7 +167,7 @@ async fn revoke(state: &AppState, caller: &Caller, end_session: bool) -> Result<
         ));
     }
     if end_session {
-        sessions::end_one(&mut tx, &claims.sid).await?;
+        session::end_one(&mut tx, &claims.sid).await?;
     }
     tx.commit().await?;
     Ok(())

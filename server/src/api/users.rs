@@ -1,84 +1,37 @@
 //! Users: registration and password change (`/v1/user`), and their administration
 //! (`/v1/admin/user`), scoped by `Admin::scope`.
 
-use super::audit::{self, Actor, Entry};
-use super::window::Window;
-use super::{Message, Reply, now, ok};
-use crate::accounts::{self, Ending};
+use crate::audit::{self, Actor, Entry};
 use crate::auth::caller::Scope;
-use crate::auth::{Admin, Caller, SystemAdmin, throttle};
-use crate::db::{Db, RowLock};
+use crate::auth::session::{self, Ending};
+use crate::auth::{Admin, Caller, SystemAdmin};
+use crate::clock::now;
+use crate::db::RowLock;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, Json, Query};
 use crate::limits::PasswordWork;
+use crate::reply::{Message, Reply, ok};
+use crate::rows::user::{
+    self as rows, COLUMNS, UserRow, check_own_password, find_target, refuse_self_and_system_admin,
+};
 use crate::state::AppState;
+use crate::window::{self, Value, Window, contains_pattern};
 use app::model::{
-    BusinessStatus, Created, Envelope, NewUser, PageQuery, PasswordChange, PasswordReset, Role, SortOrder,
-    User, UserAudit, UserOrder, UserQuery, UserStatus,
+    BusinessStatus, Created, Envelope, NewUser, PageQuery, PasswordChange, PasswordReset, SortOrder, User,
+    UserAudit, UserOrder, UserQuery, UserStatus,
 };
 use axum::extract::State;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    user_name: String,
-    status: i64,
-    real_name: String,
-    phone: String,
-    create_time: i64,
-    update_time: i64,
-    is_admin: i64,
-    is_system_admin: i64,
-    business_id: Option<i64>,
-    business_status: Option<i64>,
-    totp: i64,
-}
-
-impl UserRow {
-    fn into_model(self) -> ApiResult<User> {
-        let status =
-            UserStatus::from_code(self.status).ok_or_else(|| ApiError::internal("bad user status"))?;
-        let approved =
-            self.business_status.and_then(BusinessStatus::from_code) == Some(BusinessStatus::Approved);
-        Ok(User {
-            id: self.id,
-            role: Role::derive(self.is_system_admin != 0, status, self.is_admin != 0, approved),
-            user: self.user_name,
-            status,
-            real_name: self.real_name,
-            phone: self.phone,
-            create_time: self.create_time,
-            update_time: self.update_time,
-            is_admin: self.is_admin != 0,
-            business_id: self.business_id,
-            totp: self.totp != 0,
-        })
-    }
-}
-
-async fn insert_user(
-    tx: &mut AnyConnection,
-    new: &NewUser,
-    password_hash: &str,
-    status: UserStatus,
-    business_id: Option<i64>,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO users (user_name, password_hash, phone, real_name, is_admin, status, business_id, create_time, update_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-    )
-    .bind(new.user.as_str())
-    .bind(password_hash)
-    .bind(new.phone.as_str())
-    .bind(new.real_name.as_str())
-    .bind(i64::from(new.is_admin))
-    .bind(status as i64)
-    .bind(business_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
+/// Users and their administration, `/v1/user` and `/v1/admin/user`, and the members of a business.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register, change_password))
+        .routes(routes!(list, create))
+        .routes(routes!(audit, delete))
+        .routes(routes!(reset_password))
+        .routes(routes!(members))
 }
 
 /// Register: the new user waits, status 0, for the system administrator's approval.
@@ -99,18 +52,17 @@ pub async fn register(
     let hash = state.passwords.hash(&new.password).await?;
     let now = now();
     let mut tx = state.db.begin_write().await?;
-    let id = insert_user(&mut tx, &new, &hash, UserStatus::Pending, None, now).await?;
-    let entry = Entry {
-        action: "user.register",
-        target_type: "user",
-        target_id: id,
-        detail: format!("{} registered", new.user),
-        business_id: None,
-        actor: Actor {
+    let id = rows::insert(&mut tx, &new, &hash, UserStatus::Pending, None, now).await?;
+    let entry = Entry::user(
+        Actor {
             id: Some(id),
             name: new.user.as_str(),
         },
-    };
+        "user.register",
+        id,
+        None,
+        format!("{} registered", new.user),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::data(Created { id }))
@@ -146,32 +98,6 @@ pub async fn change_password(
     ok(Envelope::success())
 }
 
-/// Checks the caller's own password, as proof that the person is there (a password
-/// change, turning two-factor off). A wrong one counts toward the login throttle of the
-/// caller's name and is 422 naming `field`.
-pub(crate) async fn check_own_password(
-    state: &AppState,
-    caller: &Caller,
-    password: &str,
-    field: &str,
-) -> ApiResult<()> {
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(caller.id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    let key =
-        throttle::key(&caller.name).ok_or_else(|| ApiError::internal("a stored name breaks the rule"))?;
-    let verified = throttle::guarded_check(&state.db, &key, now(), async {
-        state.passwords.verify(password, Some(&stored)).await
-    })
-    .await?;
-    if verified {
-        Ok(())
-    } else {
-        Err(ApiError::unprocessable(field, "is incorrect"))
-    }
-}
-
 /// Whose password `set_password` sets: the caller's, or a user of its scope.
 enum Whose {
     Own,
@@ -199,39 +125,17 @@ async fn set_password(
             (target.id, target.business_id, Ending::Everything)
         }
     };
-    accounts::end_tokens(&mut tx, user_id, ending).await?;
-    sqlx::query("UPDATE users SET password_hash = $1, update_time = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    let entry = Entry {
+    rows::set_password(&mut tx, user_id, hash, ending, now).await?;
+    let entry = Entry::user(
+        caller,
         action,
-        target_type: "user",
-        target_id: user_id,
-        detail: "password set; earlier tokens ended".into(),
+        user_id,
         business_id,
-        actor: Actor::from(caller),
-    };
+        "password set; earlier tokens ended",
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-const USER_COLUMNS: &str = "u.id, u.user_name, u.status, u.real_name, u.phone, u.create_time, u.update_time, \
-     u.is_admin, u.is_system_admin, u.business_id, b.status AS business_status, \
-     (SELECT COUNT(*) FROM totp t WHERE t.user_id = u.id AND t.active = 1) AS totp";
-
-/// User `id` as the API shows it (deleted ones too), read in `conn` (an event's payload).
-pub(crate) async fn shown(conn: &mut AnyConnection, id: i64) -> ApiResult<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id WHERE u.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(UserRow::into_model).transpose()
 }
 
 /// The users the caller administers: all for the system administrator, its business's
@@ -261,17 +165,12 @@ pub async fn list(
     } else {
         "1 = 1"
     };
-    let name = query
-        .name
-        .as_ref()
-        .map(|n| n.as_str().trim())
-        .filter(|n| !n.is_empty());
-    let name_filter = if name.is_some() {
+    let pattern = contains_pattern(query.name.as_ref().map(|n| n.as_str()));
+    let name_filter = if pattern.is_some() {
         "lower(u.user_name) LIKE $5 ESCAPE '\\'"
     } else {
         "1 = 1"
     };
-    let pattern = name.map(|n| format!("%{}%", crate::db::escape_like(&n.to_lowercase())));
     let status = query.status.map(|s| s.0 as i64);
     let filter = format!("u.deleted_at IS NULL AND {filter} AND {status_filter} AND {name_filter}");
     // Every query binds $1 limit, $2 offset, $3 business, $4 status, $5 name pattern.
@@ -281,14 +180,12 @@ pub async fn list(
     } else {
         format!("SELECT COUNT(*) FROM users u WHERE {filter}")
     };
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql))
-        .bind(0_i64)
-        .bind(0_i64)
-        .bind(scope.business())
-        .bind(status)
-        .bind(pattern.clone())
-        .fetch_one(&state.db.pool)
-        .await?;
+    let filters = [
+        Value::Int(scope.business()),
+        Value::Int(status),
+        Value::Text(pattern),
+    ];
+    let total = window::count(&state.db.pool, count_sql, &filters).await?;
     let Some(window) = Window::of(query.page, query.page_size, total) else {
         return ok(Envelope::page(Vec::new(), total));
     };
@@ -296,23 +193,13 @@ pub async fn list(
     // only those rows are read.
     let direction = window.direction(query.order);
     let page_sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
+        "SELECT {COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
          WHERE u.id IN (SELECT u.id FROM users u WHERE {filter} ORDER BY {key} {direction} LIMIT $1 OFFSET $2) \
          ORDER BY {key} {direction}"
     );
-    let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(page_sql))
-        .bind(window.limit)
-        .bind(window.offset)
-        .bind(scope.business())
-        .bind(status)
-        .bind(pattern)
-        .fetch_all(&state.db.pool)
-        .await?;
     let users = window
-        .arrange(rows)
-        .into_iter()
-        .map(UserRow::into_model)
-        .collect::<ApiResult<Vec<_>>>()?;
+        .read(&state.db.pool, page_sql, &filters, UserRow::into_model)
+        .await?;
     ok(Envelope::page(users, total))
 }
 
@@ -345,33 +232,21 @@ pub async fn members(
         .await?;
     exists.ok_or_else(missing)?;
     // Binds $1 limit, $2 offset, $3 business; `users_business` serves both.
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM users u WHERE u.business_id = $3 AND u.deleted_at IS NULL")
-            .bind(0_i64)
-            .bind(0_i64)
-            .bind(id)
-            .fetch_one(&state.db.pool)
-            .await?;
+    let filters = [Value::int(id)];
+    let count_sql = "SELECT COUNT(*) FROM users u WHERE u.business_id = $3 AND u.deleted_at IS NULL";
+    let total = window::count(&state.db.pool, count_sql.into(), &filters).await?;
     let Some(window) = Window::of(query.page, query.page_size, total) else {
         return ok(Envelope::page(Vec::new(), total));
     };
     let direction = window.direction(SortOrder::Asc);
     let page_sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
+        "SELECT {COLUMNS} FROM users u LEFT JOIN businesses b ON b.id = u.business_id \
          WHERE u.business_id = $3 AND u.deleted_at IS NULL ORDER BY u.id {direction} LIMIT $1 OFFSET $2"
     );
-    let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(page_sql))
-        .bind(window.limit)
-        .bind(window.offset)
-        .bind(id)
-        .fetch_all(&state.db.pool)
+    let members = window
+        .read(&state.db.pool, page_sql, &filters, UserRow::into_model)
         .await?;
-    let users = window
-        .arrange(rows)
-        .into_iter()
-        .map(UserRow::into_model)
-        .collect::<ApiResult<Vec<_>>>()?;
-    ok(Envelope::page(users, total))
+    ok(Envelope::page(members, total))
 }
 
 /// Create a user, approved at once, in the caller's business (the system administrator
@@ -421,64 +296,17 @@ pub async fn create(
         }
     }
     admin.0.confirm(&state.db, &mut tx).await?;
-    let id = insert_user(&mut tx, &new, &hash, UserStatus::Approved, business_id, now).await?;
-    let entry = Entry {
-        action: "user.create",
-        target_type: "user",
-        target_id: id,
-        detail: format!("{} created", new.user),
+    let id = rows::insert(&mut tx, &new, &hash, UserStatus::Approved, business_id, now).await?;
+    let entry = Entry::user(
+        &admin.0,
+        "user.create",
+        id,
         business_id,
-        actor: Actor::from(&admin.0),
-    };
+        format!("{} created", new.user),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::data(Created { id }))
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct Target {
-    pub id: i64,
-    pub user_name: String,
-    pub status: i64,
-    pub is_system_admin: i64,
-    pub business_id: Option<i64>,
-}
-
-/// The user `id` if the scope holds it, locked until the transaction ends; 404 otherwise,
-/// so existence does not leak (and a user outside the scope is never locked).
-pub(crate) async fn find_target(
-    db: &Db,
-    conn: &mut AnyConnection,
-    scope: Scope,
-    id: i64,
-) -> ApiResult<Target> {
-    let sql = format!(
-        "SELECT id, user_name, status, is_system_admin, business_id FROM users \
-         WHERE id = $1 AND deleted_at IS NULL AND {}{}",
-        scope.filter("business_id", "$2"),
-        db.lock(RowLock::Update)
-    );
-    let target: Option<Target> = sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .bind(scope.business())
-        .fetch_optional(&mut *conn)
-        .await?;
-    target.ok_or_else(|| ApiError::NotFound(format!("id: no user {id}")))
-}
-
-/// Refusals no role overcomes: acting on oneself through the admin door (one's own
-/// password changes through `PUT /v1/user`, which needs the old one), or on the system
-/// administrator.
-pub(crate) fn refuse_self_and_system_admin(caller: &Caller, target: &Target, what: &str) -> ApiResult<()> {
-    if target.id == caller.id {
-        return Err(ApiError::Forbidden(format!("id: nobody may {what} itself")));
-    }
-    if target.is_system_admin != 0 {
-        return Err(ApiError::Forbidden(format!(
-            "id: nobody may {what} the system administrator"
-        )));
-    }
-    Ok(())
 }
 
 /// Audit a user: set `status` 0-3. Statuses 2 and 3 end the user's tokens at once.
@@ -505,7 +333,7 @@ pub async fn audit(
     let target = find_target(&state.db, &mut tx, Scope::Everything, id).await?;
     refuse_self_and_system_admin(&admin, &target, "audit")?;
     if ends_tokens {
-        accounts::end_tokens(&mut tx, id, Ending::Everything).await?;
+        session::end_tokens(&mut tx, id, Ending::Everything).await?;
     }
     sqlx::query("UPDATE users SET status = $1, update_time = $2 WHERE id = $3")
         .bind(audit.status as i64)
@@ -513,17 +341,16 @@ pub async fn audit(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let entry = Entry {
-        action: "user.audit",
-        target_type: "user",
-        target_id: id,
-        detail: format!(
+    let entry = Entry::user(
+        &admin,
+        "user.audit",
+        id,
+        target.business_id,
+        format!(
             "{}: status {} -> {}",
             target.user_name, target.status, audit.status as i64
         ),
-        business_id: target.business_id,
-        actor: Actor::from(&admin),
-    };
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())
@@ -593,20 +420,19 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Id(id): Id) -> 
             "id: the user owns a pending or approved business; delete it first".into(),
         ));
     }
-    accounts::end_tokens(&mut tx, id, Ending::Everything).await?;
+    session::end_tokens(&mut tx, id, Ending::Everything).await?;
     sqlx::query("UPDATE users SET deleted_at = $1, update_time = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let entry = Entry {
-        action: "user.delete",
-        target_type: "user",
-        target_id: id,
-        detail: format!("{} deleted", target.user_name),
-        business_id: target.business_id,
-        actor: Actor::from(&admin.0),
-    };
+    let entry = Entry::user(
+        &admin.0,
+        "user.delete",
+        id,
+        target.business_id,
+        format!("{} deleted", target.user_name),
+    );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     ok(Envelope::success())

@@ -7,11 +7,21 @@
 //!
 //! The routes are the router's templates (`MatchedPath`), listed here once.
 
-use crate::auth::caller::{Caller, Credential};
+use crate::auth::token::Claims;
 use crate::config::TotpPolicy;
 use crate::error::ApiError;
 use app::model::{Role, TokenScope};
 use axum::http::Method;
+use std::sync::Arc;
+
+/// What a request was authenticated with.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A JWT of a password login, in session `claims.sid`.
+    Session(Arc<Claims>),
+    /// A personal access token (SPEC.md section 9).
+    Personal { id: i64, scope: TokenScope },
+}
 
 /// Routes that manage credentials: no personal token reaches them (but `GET
 /// /v1/authorization`, which only says who the caller is).
@@ -38,8 +48,17 @@ const ENROLMENT_ROUTES: &[(Method, &str)] = &[
 pub const PERSONAL_REFUSAL: &str =
     "Authorization: a personal token may not manage tokens, sessions, two-factor sign-in or passwords";
 
-pub fn admit(caller: &Caller, policy: TotpPolicy, method: &Method, route: &str) -> Result<(), ApiError> {
-    if let Credential::Personal { scope, .. } = &caller.credential {
+/// Whether `credential`, of a user in `role` who has (`enrolled`) or has not turned on
+/// two-factor sign-in, may reach `method route`.
+pub fn admit(
+    credential: &Credential,
+    role: Role,
+    enrolled: bool,
+    policy: TotpPolicy,
+    method: &Method,
+    route: &str,
+) -> Result<(), ApiError> {
+    if let Credential::Personal { scope, .. } = credential {
         let who_am_i = method == Method::GET && route == "/v1/authorization";
         if CREDENTIAL_ROUTES.contains(&route) && !who_am_i {
             return Err(ApiError::Forbidden(PERSONAL_REFUSAL.into()));
@@ -50,7 +69,8 @@ pub fn admit(caller: &Caller, policy: TotpPolicy, method: &Method, route: &str) 
             ));
         }
     }
-    if must_enrol(caller, policy) && !ENROLMENT_ROUTES.iter().any(|(m, r)| m == method && *r == route) {
+    let must_enrol = !enrolled && covers(policy, role);
+    if must_enrol && !ENROLMENT_ROUTES.iter().any(|(m, r)| m == method && *r == route) {
         return Err(ApiError::Forbidden("totp: enrolment required".into()));
     }
     Ok(())
@@ -63,8 +83,4 @@ pub fn covers(policy: TotpPolicy, role: Role) -> bool {
         TotpPolicy::Admins => matches!(role, Role::BusinessAdmin | Role::SystemAdmin),
         TotpPolicy::All => role != Role::Pending,
     }
-}
-
-fn must_enrol(caller: &Caller, policy: TotpPolicy) -> bool {
-    !caller.totp && covers(policy, caller.role)
 }

@@ -5,17 +5,10 @@
 //! `access` says whether this credential may reach this route. A handler's signature
 //! shows what it requires.
 //!
-//! The scoping rule lives here too: what a business admin may see is its own business.
-//!
-//! The reloaded row is kept in `Callers`, under the token itself and with a session's
-//! verified claims (a token seen again is not decoded and checked again, only for expiry),
-//! until any write transaction ends that this process knows of, or
-//! `OTE_CALLER_CACHE_MILLIS` pass. With SQLite this process is the
-//! only writer that serves; PostgreSQL replicas hear of each other's writes through
-//! `db::listen` (and keep nothing while they cannot hear).
+//! The reloaded row is kept in `callers::Callers`; what an admin may see is `scope`.
 
-use crate::accounts::personal;
-use crate::auth::access;
+use crate::auth::access::{self, Credential};
+use crate::auth::personal;
 use crate::auth::token::Claims;
 use crate::db::{Db, RowLock};
 use crate::error::ApiError;
@@ -26,9 +19,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sqlx::{AnyConnection, AssertSqlSafe};
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -45,17 +36,8 @@ pub struct Caller {
     pub credential: Credential,
 }
 
-/// What a request was authenticated with.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// A JWT of a password login, in session `claims.sid`.
-    Session(Arc<Claims>),
-    /// A personal access token (SPEC.md section 9).
-    Personal { id: i64, scope: TokenScope },
-}
-
 #[derive(sqlx::FromRow, Clone)]
-struct CallerRow {
+pub(super) struct CallerRow {
     id: i64,
     user_name: String,
     status: i64,
@@ -70,7 +52,7 @@ struct CallerRow {
     revoked: i64,
     /// The session's `last_seen_time` (-1: the session has ended), or the personal
     /// token's `last_used_time` (0: never).
-    seen: i64,
+    pub(super) seen: i64,
     token_id: Option<i64>,
     scope: Option<String>,
     expire_time: Option<i64>,
@@ -103,7 +85,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let presented = bearer(parts)?;
-        let now = crate::api::now();
+        let now = crate::clock::now();
         let (row, credential, key) = if personal::looks_personal(presented) {
             let digest = personal::digest(presented);
             let row = match state.callers.get(&digest, state.db.writes()) {
@@ -183,7 +165,14 @@ impl FromRequestParts<AppState> for Caller {
             .get::<MatchedPath>()
             .map(MatchedPath::as_str)
             .unwrap_or_default();
-        access::admit(&caller, state.config.accounts.require_totp, &parts.method, route)?;
+        access::admit(
+            &caller.credential,
+            caller.role,
+            caller.totp,
+            state.config.accounts.require_totp,
+            &parts.method,
+            route,
+        )?;
         if now - row.seen >= state.config.accounts.seen_seconds as i64 {
             touch(state, &caller.credential, &key, now);
         }
@@ -353,91 +342,6 @@ fn touch(state: &AppState, credential: &Credential, key: &str, now: i64) {
     });
 }
 
-/// Recently loaded callers by token (a personal token's digest; see the module notes).
-pub struct Callers {
-    /// How long an entry is good for at most; zero turns the cache off.
-    max_age: Duration,
-    entries: Mutex<HashMap<String, Cached>>,
-}
-
-struct Cached {
-    writes: u64,
-    loaded: Instant,
-    hit: Hit,
-}
-
-/// What a kept caller gives back: its row and, for a session, the token's verified claims.
-#[derive(Clone)]
-struct Hit {
-    row: Arc<CallerRow>,
-    claims: Option<Arc<Claims>>,
-}
-
-impl Callers {
-    /// Past this many tokens the cache starts afresh rather than grow.
-    const MAX_ENTRIES: usize = 10_000;
-
-    /// `max_age` bounds what could still slip by: a write whose request was cancelled
-    /// while its COMMIT was on the way, or a notification lost without the loss being seen.
-    pub fn new(max_age: Duration) -> Self {
-        Self {
-            max_age,
-            entries: Mutex::default(),
-        }
-    }
-
-    fn enabled(&self) -> bool {
-        !self.max_age.is_zero()
-    }
-
-    fn get(&self, key: &str, writes_now: Option<u64>) -> Option<Hit> {
-        let writes_now = writes_now?;
-        if !self.enabled() {
-            return None;
-        }
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let cached = entries.get(key)?;
-        (cached.writes == writes_now && cached.loaded.elapsed() < self.max_age).then(|| cached.hit.clone())
-    }
-
-    /// Notes in a cached entry that its session or token was just marked as used, so the
-    /// requests of the next minute do not mark it again.
-    fn touch(&self, key: &str, now: i64) {
-        if !self.enabled() {
-            return;
-        }
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(cached) = entries.get_mut(key) {
-            Arc::make_mut(&mut cached.hit.row).seen = now;
-        }
-    }
-
-    fn put(&self, key: &str, writes: Option<u64>, row: Arc<CallerRow>, claims: Option<Arc<Claims>>) {
-        let Some(writes) = writes else {
-            return;
-        };
-        if !self.enabled() {
-            return;
-        }
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if entries.len() >= Self::MAX_ENTRIES {
-            entries.clear();
-        }
-        let loaded = Instant::now();
-        let hit = Hit { row, claims };
-        entries.insert(key.to_owned(), Cached { writes, loaded, hit });
-    }
-}
-
 /// Declares an extractor that admits only the given roles, with 403 for the others.
 macro_rules! role_extractor {
     ($(#[$doc:meta])* $name:ident, [$($role:ident),*], $refusal:expr) => {
@@ -478,13 +382,7 @@ role_extractor!(
     "role: only the system administrator may do this"
 );
 
-/// Which users and audit entries an admin may see and manage. This is the one place
-/// that says a business admin sees only its own business.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Everything,
-    Business(i64),
-}
+pub use super::scope::Scope;
 
 impl Admin {
     pub fn scope(&self) -> Scope {
@@ -493,25 +391,6 @@ impl Admin {
             (_, Some(business)) => Scope::Business(business),
             // A business admin always has a business (that is what role 3 means).
             (_, None) => Scope::Business(0),
-        }
-    }
-}
-
-impl Scope {
-    /// The SQL condition keeping rows of this scope: `column = placeholder`, whose value
-    /// `business()` gives (bind it always: the text leaves the placeholder out when the
-    /// scope is everything).
-    pub fn filter(self, column: &str, placeholder: &str) -> String {
-        match self {
-            Scope::Everything => "1 = 1".into(),
-            Scope::Business(_) => format!("{column} = {placeholder}"),
-        }
-    }
-
-    pub fn business(self) -> Option<i64> {
-        match self {
-            Scope::Everything => None,
-            Scope::Business(id) => Some(id),
         }
     }
 }

@@ -63,15 +63,7 @@ async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
     }
     let mut tx = db.begin_side_write().await?;
     db.lock_name(&mut tx, key).await?;
-    let fifth_newest: Option<i64> = sqlx::query_scalar(
-        "SELECT failed_at FROM login_failures WHERE user_key = $1 AND failed_at > $2 \
-         ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
-    )
-    .bind(key)
-    .bind(now - WINDOW_SECONDS)
-    .bind(MAX_FAILURES - 1)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let fifth_newest = fifth_newest(&mut tx, key, now).await?;
     if let Some(at) = fifth_newest {
         return Err(throttled(at, now));
     }
@@ -88,6 +80,20 @@ async fn admit(db: &Db, key: &str, now: i64) -> Result<Attempt, ApiError> {
         db: db.clone(),
         settled: false,
     })
+}
+
+/// When the fifth newest failure of the window happened, if there are five: the lock
+/// ends a window after it.
+async fn fifth_newest(conn: &mut AnyConnection, key: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT failed_at FROM login_failures WHERE user_key = $1 AND failed_at > $2 \
+         ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
+    )
+    .bind(key)
+    .bind(now - WINDOW_SECONDS)
+    .bind(MAX_FAILURES - 1)
+    .fetch_optional(conn)
+    .await
 }
 
 /// 429, with the seconds until the attempt made at `fifth_newest` leaves the window.
@@ -122,15 +128,7 @@ async fn admit_in_one_statement(db: &Db, key: &str, now: i64) -> Result<Attempt,
             settled: false,
         });
     }
-    let fifth_newest: Option<i64> = sqlx::query_scalar(
-        "SELECT failed_at FROM login_failures WHERE user_key = $1 AND failed_at > $2 \
-         ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
-    )
-    .bind(key)
-    .bind(now - WINDOW_SECONDS)
-    .bind(MAX_FAILURES - 1)
-    .fetch_optional(&db.pool)
-    .await?;
+    let fifth_newest = fifth_newest(&mut *db.pool.acquire().await?, key, now).await?;
     // The window may have moved on between the two statements: then the next try passes.
     Err(throttled(fifth_newest.unwrap_or(now - WINDOW_SECONDS + 1), now))
 }

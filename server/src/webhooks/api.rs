@@ -1,17 +1,17 @@
 //! `/v1/admin/webhooks`: the system administrator's endpoints and their deliveries
 //! (SPEC.md section 10). Every change is audited, and so becomes an event itself.
 
-use super::outbox::NOT_STARTED;
 use super::sign;
-use super::worker::now_ms;
-use crate::api::audit::{self, Actor, Entry};
-use crate::api::window::Window;
-use crate::api::{Message, Reply, now, ok};
+use crate::audit::{self, Entry};
 use crate::auth::SystemAdmin;
 use crate::auth::caller::Caller;
+use crate::clock::{now, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Id, Json, Query};
+use crate::outbox::NOT_STARTED;
+use crate::reply::{Message, Reply, ok};
 use crate::state::AppState;
+use crate::window::Window;
 use app::model::{
     CreatedWebhook, Delivery, DeliveryStatus, Envelope, NewWebhook, PageQuery, SortOrder, Webhook,
     WebhookChange,
@@ -54,14 +54,7 @@ async fn record(
     detail: String,
     now: i64,
 ) -> ApiResult<()> {
-    let entry = Entry {
-        action,
-        target_type: "webhook",
-        target_id: id,
-        detail,
-        business_id: None,
-        actor: Actor::from(admin),
-    };
+    let entry = Entry::webhook(admin, action, id, detail);
     audit::record(tx, entry, now).await
 }
 

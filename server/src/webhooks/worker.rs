@@ -7,6 +7,7 @@
 
 use super::policy::Destinations;
 use super::sign;
+use crate::clock::{now, now_ms};
 use crate::config::WebhookSettings;
 use crate::state::AppState;
 use std::time::Duration;
@@ -15,13 +16,6 @@ use std::time::Duration;
 const BATCH: i64 = 32;
 /// Bytes of a response body kept in `last_error`.
 const KEPT_BODY: usize = 256;
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
 
 /// The HTTP client of deliveries: rustls, no redirects, the configured timeout, and names
 /// resolved only to allowed addresses.
@@ -109,7 +103,7 @@ pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
 async fn send(state: &AppState, delivery: Due) -> Result<(), sqlx::Error> {
     let settings = &state.config.webhooks;
     let id = format!("evt_{}", delivery.event_id);
-    let timestamp = crate::api::now();
+    let timestamp = now();
     let signature = sign::signature(&delivery.secret, &id, timestamp, &delivery.payload);
     let limit = Duration::from_millis(settings.webhook_timeout_millis);
     let checked = tokio::time::timeout(limit, state.webhooks.destinations.check(&delivery.url))
@@ -143,7 +137,7 @@ async fn send(state: &AppState, delivery: Due) -> Result<(), sqlx::Error> {
     };
     let now = now_ms();
     let attempts = delivery.attempts + 1;
-    let give_up = if delivery.give_up_ms == super::outbox::NOT_STARTED {
+    let give_up = if delivery.give_up_ms == crate::outbox::NOT_STARTED {
         now + settings.webhook_give_up_seconds as i64 * 1000
     } else {
         delivery.give_up_ms

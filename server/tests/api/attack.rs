@@ -116,7 +116,7 @@ async fn names_that_break_the_rule_cost_one_verification_and_are_never_stored() 
 #[tokio::test]
 async fn expired_throttle_rows_and_revocations_are_purged_after_the_leeway() {
     let portal = TestPortal::start().await;
-    let now = server::api::now();
+    let now = server::clock::now();
     let db = &portal.state.db.pool;
     for (key, at) in [("old", now - 901), ("recent", now - 10)] {
         sqlx::query("INSERT INTO login_failures (user_key, failed_at) VALUES ($1, $2)")

@@ -2,7 +2,58 @@
 //! SQL `OFFSET` walks every row it skips, so the last page of a million users would walk
 //! all of them, while from the other end it walks none.
 
+use crate::error::{ApiError, ApiResult};
 use app::model::{Page, PageSize, SortOrder};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{AnyPool, Arguments, AssertSqlSafe, FromRow};
+
+/// A value a list query binds. Typed even when empty: PostgreSQL must know the type of
+/// every parameter, also of a filter the query leaves out.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl Value {
+    pub fn int(n: i64) -> Self {
+        Self::Int(Some(n))
+    }
+
+    pub fn text(text: String) -> Self {
+        Self::Text(Some(text))
+    }
+}
+
+/// `values`, in order, as `$1`, `$2`, ...
+pub fn arguments<'v>(values: impl IntoIterator<Item = &'v Value>) -> ApiResult<AnyArguments> {
+    let mut arguments = AnyArguments::default();
+    for value in values {
+        match value {
+            Value::Int(n) => arguments.add(*n),
+            Value::Text(text) => arguments.add(text.clone()),
+        }
+        .map_err(ApiError::internal)?;
+    }
+    Ok(arguments)
+}
+
+/// How many rows a list has: `sql` binds `$1` and `$2` (a page's limit and offset, unused
+/// here, so that the filters are numbered as in the page's query) and then `filters`.
+pub async fn count(pool: &AnyPool, sql: String, filters: &[Value]) -> ApiResult<i64> {
+    let values = [Value::int(0), Value::int(0)];
+    let arguments = arguments(values.iter().chain(filters))?;
+    Ok(sqlx::query_scalar_with(AssertSqlSafe(sql), arguments)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// A list's name filter as a `LIKE` pattern (`ESCAPE '\\'`): what the person typed,
+/// trimmed and lowercased, its wildcards escaped; `None` when nothing was typed.
+pub fn contains_pattern(typed: Option<&str>) -> Option<String> {
+    let typed = typed.map(str::trim).filter(|t| !t.is_empty())?;
+    Some(format!("%{}%", crate::db::escape_like(&typed.to_lowercase())))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -40,6 +91,26 @@ impl Window {
             (SortOrder::Asc, false) | (SortOrder::Desc, true) => "ASC",
             (SortOrder::Desc, false) | (SortOrder::Asc, true) => "DESC",
         }
+    }
+
+    /// The window's rows, read with `sql` (`$1` limit, `$2` offset, then `filters`), in
+    /// the list's order and as the API shows them.
+    pub async fn read<R, T>(
+        &self,
+        pool: &AnyPool,
+        sql: String,
+        filters: &[Value],
+        shown: impl FnMut(R) -> ApiResult<T>,
+    ) -> ApiResult<Vec<T>>
+    where
+        R: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let values = [Value::int(self.limit), Value::int(self.offset)];
+        let arguments = arguments(values.iter().chain(filters))?;
+        let rows: Vec<R> = sqlx::query_as_with(AssertSqlSafe(sql), arguments)
+            .fetch_all(pool)
+            .await?;
+        self.arrange(rows).into_iter().map(shown).collect()
     }
 
     /// The rows as read, put in the list's order.

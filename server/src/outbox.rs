@@ -1,10 +1,11 @@
-//! The transactional outbox: every audited change writes its event, and a delivery for
-//! each enabled endpoint that wants it, in the change's own transaction (`audit::record`
-//! calls `publish`). A crash at any moment leaves either the change with its event, or
+//! The transactional outbox of webhooks (SPEC.md section 10): every audited change writes
+//! its event, and a delivery for each enabled endpoint that wants it, in the change's own
+//! transaction (`audit::record` calls `publish`); the payload shows the user or business
+//! as the API does (`rows`). A crash at any moment leaves either the change with its event, or
 //! neither.
 
-use crate::api::{business, users};
 use crate::error::ApiError;
+use crate::rows::{business, user};
 use app::model::AuditEntry;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -25,11 +26,12 @@ pub async fn publish(conn: &mut AnyConnection, entry: &AuditEntry, now: i64) -> 
     }
     let mut data = json!({ "auditEntry": entry });
     match entry.target_type.as_str() {
-        "user" => data["user"] = json!(users::shown(conn, entry.target_id).await?),
+        "user" => data["user"] = json!(user::shown(conn, entry.target_id).await?),
         "business" => data["business"] = json!(business::shown(conn, entry.target_id).await?),
         _ => {}
     }
-    let payload = json!({ "type": entry.action, "timestamp": rfc3339(now), "data": data }).to_string();
+    let payload =
+        json!({ "type": entry.action, "timestamp": crate::clock::rfc3339(now), "data": data }).to_string();
     let event_id: i64 = sqlx::query_scalar(
         "INSERT INTO events (type, payload, create_time) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -94,14 +96,6 @@ pub fn wants(patterns: &str, action: &str) -> bool {
     })
 }
 
-/// Unix seconds as RFC 3339 (`2026-11-27T14:02:29Z`).
-pub fn rfc3339(seconds: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,11 +108,5 @@ mod tests {
         assert!(wants(r#"["token.create", "user.delete"]"#, "user.delete"));
         assert!(!wants(r#"["user.delete"]"#, "user.deleted"));
         assert!(!wants("not json", "user.delete"));
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_in_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
     }
 }
