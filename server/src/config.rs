@@ -229,6 +229,7 @@ impl TrustedProxies {
     }
 
     pub fn contains(&self, addr: std::net::IpAddr) -> bool {
+        let addr = crate::net::canonical(addr);
         self.0.iter().any(|net| net.contains(&addr))
     }
 }

@@ -30,6 +30,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod net;
 pub mod state;
 
 use crate::auth::callers::Callers;

@@ -5,6 +5,7 @@
 
 use crate::config::{LimitSettings, TrustedProxies};
 use crate::error::ApiError;
+use crate::net::canonical;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
@@ -66,10 +67,22 @@ fn bucket_key(client: IpAddr) -> IpAddr {
     }
 }
 
+/// One `X-Forwarded-For` entry: an address, or an address with a port (`a.b.c.d:p`,
+/// `[v6]:p`), or a bracketed IPv6 address.
+fn forwarded_entry(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+        .map(canonical)
+}
+
 /// The client's address: the socket's peer, unless that peer is a trusted proxy; then the
 /// right-most address of `X-Forwarded-For` that is not a trusted proxy (each proxy appends
-/// the address it saw, so entries left of an untrusted one may be forged).
+/// the address it saw, so entries left of an untrusted one may be forged). Canonical.
 pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    let peer = canonical(peer);
     if !trusted.contains(peer) {
         return peer;
     }
@@ -82,11 +95,11 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) 
         .collect::<Vec<_>>();
     let mut client = peer;
     for entry in forwarded.iter().rev() {
-        match entry.parse::<IpAddr>() {
-            Ok(addr) if trusted.contains(addr) => client = addr,
-            Ok(addr) => return addr,
+        match forwarded_entry(entry) {
+            Some(addr) if trusted.contains(addr) => client = addr,
+            Some(addr) => return addr,
             // Garbage from beyond the last trusted hop: that hop is the client we know.
-            Err(_) => return client,
+            None => return client,
         }
     }
     client
@@ -165,6 +178,48 @@ mod tests {
             client_addr(ip("10.0.0.2"), &headers(&["unknown"]), &proxies),
             ip("10.0.0.2")
         );
+    }
+
+    #[test]
+    fn ipv4_clients_of_a_dual_stack_listener_are_their_ipv4_addresses() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        assert_eq!(
+            client_addr(
+                ip("::ffff:127.0.0.2"),
+                &HeaderMap::new(),
+                &TrustedProxies::default()
+            ),
+            ip("127.0.0.2")
+        );
+        // A mapped proxy is trusted; mapped and ported entries are read.
+        let forwarded = headers(&["::ffff:198.51.100.7"]);
+        assert_eq!(
+            client_addr(ip("::ffff:10.0.0.1"), &forwarded, &proxies),
+            ip("198.51.100.7")
+        );
+        for entry in ["198.51.100.7:5123", "[2001:db8::7]:443", "[2001:db8::7]"] {
+            let expected = forwarded_entry(entry).unwrap();
+            assert_eq!(
+                client_addr(ip("10.0.0.1"), &headers(&[entry]), &proxies),
+                expected,
+                "{entry}"
+            );
+        }
+        assert_eq!(forwarded_entry("198.51.100.7:5123"), Some(ip("198.51.100.7")));
+        assert_eq!(forwarded_entry("[2001:db8::7]:443"), Some(ip("2001:db8::7")));
+        // Two IPv4 clients through a dual-stack listener are two buckets.
+        let settings = LimitSettings {
+            rate_password_per_minute: 1,
+            trusted_proxies: TrustedProxies::default(),
+            password_queue: 1,
+            hsts: false,
+            sweep_seconds: 60,
+        };
+        let limits = Limits::new(&settings);
+        let mapped = |text: &str| client_addr(ip(text), &HeaderMap::new(), &settings.trusted_proxies);
+        limits.take_password_token(mapped("::ffff:127.0.0.1")).unwrap();
+        assert!(limits.take_password_token(mapped("::ffff:127.0.0.1")).is_err());
+        limits.take_password_token(mapped("::ffff:127.0.0.2")).unwrap();
     }
 
     #[test]

@@ -179,7 +179,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     let response = next.run(request).await;
     let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let status = response.status();
-    let labels = [route, method.as_str(), status.as_str()];
+    let labels = [route, method_label(&method), status.as_str()];
     metrics.requests.with_label_values(&labels).inc();
     metrics
         .latency
@@ -189,6 +189,18 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
         metrics.logins.with_label_values(&[login_outcome(status)]).inc();
     }
     response
+}
+
+/// A method as a label: the methods of RFC 9110 (and PATCH) by name, anything else
+/// `other`, so that no client can make a new series (SPEC.md section 13).
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
 }
 
 /// The router of the metrics listener: `GET /metrics`.

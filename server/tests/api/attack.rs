@@ -353,6 +353,43 @@ async fn password_work_per_address_is_limited_and_forwarded_addresses_count_only
 }
 
 #[tokio::test]
+async fn on_a_dual_stack_listener_one_ipv4_clients_limit_reaches_no_other() {
+    let portal = TestPortal::start_with(&["--site-addr=[::]:0", "--rate-password-per-minute=60"]).await;
+    assert!(portal.state.config.site_addr.is_ipv6(), "listening on [::]");
+    let attacker = client_from("127.0.0.1", None);
+    let mut statuses = Vec::new();
+    for n in 0..70 {
+        let response = attacker
+            .post(format!("{}/v1/authorization", portal.url))
+            .json(&json!({"user": format!("guess{n}"), "password": "Wrong1pass"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&429),
+        "the attacker is limited: {statuses:?}"
+    );
+    // The administrator, from another address, signs in; the session shows that address.
+    let admin = client_from("127.0.0.2", None);
+    let response = admin
+        .post(format!("{}/v1/authorization", portal.url))
+        .json(&json!({"user": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sessions = portal.get("/v1/user/sessions", Some(&token)).await.expect(200);
+    assert_eq!(sessions.body["data"][0]["ip"], "127.0.0.2", "{}", sessions.body);
+}
+
+#[tokio::test]
 async fn nobody_resets_or_audits_itself_through_the_admin_door() {
     let portal = TestPortal::start().await;
     let root = portal.admin_token().await;

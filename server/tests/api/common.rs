@@ -84,11 +84,15 @@ impl TestPortal {
         let database_url = fresh_database(&dir).await;
         let mut args = vec![
             "ote-portal".to_owned(),
-            "--site-addr=127.0.0.1:0".into(),
             format!("--database-url={database_url}"),
             format!("--admin-user={ADMIN}"),
             format!("--admin-password={ADMIN_PASSWORD}"),
         ];
+        // A test may listen elsewhere (`[::]:0`, dual-stack); the clients still come in
+        // on 127.0.0.1 (`url`).
+        if !extra.iter().any(|a| a.starts_with("--site-addr")) {
+            args.push("--site-addr=127.0.0.1:0".into());
+        }
         // The per-address limit would slow suites that sign in a lot from one address;
         // the tests of that limit set it themselves.
         if !extra.iter().any(|a| a.starts_with("--rate-password-per-minute")) {
@@ -97,7 +101,7 @@ impl TestPortal {
         args.extend(extra.iter().map(|a| a.to_string()));
         let config = Config::load_from(args).expect("test configuration");
         let portal = Portal::start(config).await.expect("portal starts");
-        let url = format!("http://{}", portal.local_addr());
+        let url = format!("http://127.0.0.1:{}", portal.local_addr().port());
         let metrics_url = portal.metrics_addr().map(|addr| format!("http://{addr}/metrics"));
         let state = portal.state.clone();
         let (shutdown, stop) = oneshot::channel::<()>();

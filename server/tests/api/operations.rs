@@ -170,6 +170,40 @@ async fn a_scrape_after_a_story_passes_promtool_and_counts_what_the_story_did() 
 }
 
 #[tokio::test]
+async fn made_up_methods_do_not_grow_the_metrics() {
+    let portal = TestPortal::start_with(&["--metrics-addr=127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &'static str| {
+        let request = client.request(method, format!("{}{path}", portal.url));
+        async move { request.send().await.expect("an answer").status() }
+    };
+    // One request of each kind first, so that every series they make exists.
+    let other = reqwest::Method::from_bytes(b"BREW").unwrap();
+    send(other, "/x").await;
+    send(reqwest::Method::from_bytes(b"BREW").unwrap(), "/v1/user").await;
+    let before = Scrape::of(&portal).await;
+    for n in 0..300 {
+        // 2 KB methods, each new, to a page path and to an API route.
+        let method = format!("M{n:04}{}", "X".repeat(2043));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let path = if n % 2 == 0 { "/x" } else { "/v1/user" };
+        assert!(send(method, path).await.as_u16() >= 400);
+    }
+    let after = Scrape::of(&portal).await;
+    assert!(
+        after.text.len() < before.text.len() + 1024,
+        "the scrape grew from {} to {} bytes",
+        before.text.len(),
+        after.text.len()
+    );
+    assert!(
+        !after.text.contains("XXXXXXXX"),
+        "a made-up method became a label"
+    );
+    promtool_check(&after.text);
+}
+
+#[tokio::test]
 async fn without_the_setting_nothing_listens_and_every_answer_carries_a_request_id() {
     let portal = TestPortal::start().await;
     assert!(portal.metrics_url.is_none());
