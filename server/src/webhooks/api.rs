@@ -1,6 +1,7 @@
 //! `/v1/admin/webhooks`: the system administrator's endpoints and their deliveries
 //! (SPEC.md section 10). Every change is audited, and so becomes an event itself.
 
+use super::policy::shown_url;
 use super::sign;
 use crate::audit::{self, Entry};
 use crate::auth::SystemAdmin;
@@ -100,7 +101,7 @@ pub async fn create(
         &admin,
         "webhook.create",
         id,
-        format!("{url} for {}", events.join(", ")),
+        format!("{} for {}", shown_url(&url), events.join(", ")),
         now,
     )
     .await?;
@@ -193,7 +194,8 @@ pub async fn update(
     .execute(&mut *tx)
     .await?;
     let detail = format!(
-        "{url} for {events}{}",
+        "{} for {events}{}",
+        shown_url(&url),
         if enabled == 0 { " (disabled)" } else { "" }
     );
     record(&mut tx, &admin, "webhook.update", id, detail, now).await?;
@@ -229,7 +231,7 @@ pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdm
         &admin,
         "webhook.delete",
         id,
-        format!("{} removed", old.url),
+        format!("{} removed", shown_url(&old.url)),
         now,
     )
     .await?;

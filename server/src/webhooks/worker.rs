@@ -21,6 +21,9 @@ const KEPT_BODY: usize = 256;
 /// resolved only to allowed addresses.
 pub fn client(settings: &WebhookSettings, destinations: Destinations) -> reqwest::Client {
     reqwest::Client::builder()
+        // Straight to the endpoint: through `HTTP_PROXY` and its kin, the proxy would
+        // resolve and connect on its own, past the address rule.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_millis(settings.webhook_timeout_millis))
         .dns_resolver(std::sync::Arc::new(destinations))
@@ -41,6 +44,7 @@ pub async fn run(state: AppState) {
         }
         tokio::select! {
             _ = state.db.next_commit() => {}
+            _ = state.webhooks.finished.notified() => {}
             _ = tokio::time::sleep(poll) => {}
         }
     }
@@ -57,7 +61,7 @@ struct Due {
     payload: String,
 }
 
-/// Sends every endpoint's next delivery that is due and free; returns how many it sent.
+/// Starts sending every endpoint's next delivery that is due and free; returns how many.
 pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = now_ms();
     let due: Vec<Due> = sqlx::query_as(
@@ -76,7 +80,7 @@ pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
     // the timeout): no second sender while the first may still be at it. A worker killed
     // mid-send holds its endpoint's queue this long at most.
     let lease = now + 2 * settings.webhook_timeout_millis as i64 + 5_000;
-    let mut sends = Vec::new();
+    let mut sent = 0;
     for delivery in due {
         let taken = sqlx::query(
             "UPDATE deliveries SET lease_until_ms = $1 WHERE id = $2 AND status = 'pending' AND lease_until_ms < $3",
@@ -88,15 +92,20 @@ pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
         .await?
         .rows_affected();
         if taken == 1 {
-            sends.push(send(state, delivery));
+            // Each send runs on its own: a hanging endpoint holds its own queue (its
+            // lease), never the next pass, so no other endpoint waits for it.
+            let state = state.clone();
+            tokio::spawn(async move {
+                let id = delivery.id;
+                if let Err(err) = send(&state, delivery).await {
+                    tracing::warn!(delivery = id, error = %err, "webhooks: could not record a delivery attempt");
+                }
+                state.webhooks.finished.notify_one();
+            });
+            sent += 1;
         }
     }
-    let count = sends.len();
-    // Each endpoint's delivery goes out at once: a slow endpoint delays no other.
-    for outcome in futures::future::join_all(sends).await {
-        outcome?;
-    }
-    Ok(count)
+    Ok(sent)
 }
 
 /// One attempt, and what it leaves in the delivery's row.
@@ -131,7 +140,7 @@ async fn send(state: &AppState, delivery: Due) -> Result<(), sqlx::Error> {
                         Err((Some(status.as_u16()), format!("HTTP {}: {body}", status.as_u16())))
                     }
                 }
-                Err(err) => Err((None, describe(&err))),
+                Err(err) => Err((None, describe(err))),
             }
         }
     };
@@ -209,7 +218,7 @@ async fn read_some(mut response: reqwest::Response) -> String {
         .collect()
 }
 
-fn describe(err: &reqwest::Error) -> String {
+fn describe(err: reqwest::Error) -> String {
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
@@ -217,8 +226,11 @@ fn describe(err: &reqwest::Error) -> String {
     } else {
         "failed"
     };
+    // reqwest names the whole URL in its errors; the log and the delivery's `last_error`
+    // show scheme, host and port only.
+    let err = err.without_url();
     let mut text = format!("request {kind}: {err}");
-    let mut source = std::error::Error::source(err);
+    let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {
         text.push_str(&format!(": {cause}"));
         source = cause.source();
@@ -233,6 +245,8 @@ pub struct Webhooks {
     /// Attempts by outcome: `delivered`, `retrying` (failed, tried again later) or
     /// `failed` (given up); the `metrics` module registers it.
     pub outcomes: prometheus::IntCounterVec,
+    /// Rung when a send has finished: its endpoint's next delivery may be due.
+    finished: tokio::sync::Notify,
 }
 
 impl Webhooks {
@@ -253,6 +267,7 @@ impl Webhooks {
             client: client(settings, destinations.clone()),
             destinations,
             outcomes,
+            finished: tokio::sync::Notify::new(),
         }
     }
 }

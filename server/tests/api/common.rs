@@ -319,3 +319,98 @@ fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
+
+/// The real binary, serving on a fresh SQLite database in a folder of its own, with
+/// `env` set (and nothing of the test process's proxy settings unless given): for what
+/// only a process of its own shows (its environment, its files, its log lines).
+pub struct BinaryPortal {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    child: std::process::Child,
+}
+
+impl BinaryPortal {
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ote-portal"));
+        for proxy in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            command.env_remove(proxy);
+        }
+        command
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/data/ote.db", dir.path().display()),
+            )
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("OTE_ADMIN_USER", ADMIN)
+            .env("OTE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("OTE_RATE_PASSWORD_PER_MINUTE", "0")
+            .env("RUST_LOG", "debug")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("the binary starts");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (found, url) = std::sync::mpsc::channel();
+        for output in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let lines = lines.clone();
+            let found = found.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(output).lines().map_while(Result::ok) {
+                    if let Some(at) = line.find("listening on http://") {
+                        let rest = &line[at + "listening on ".len()..];
+                        let _ = found.send(rest.split(['"', ' ']).next().unwrap_or_default().to_owned());
+                    }
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let url = url
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("the binary did not start: {:?}", lines.lock().unwrap()));
+        Self {
+            url,
+            dir,
+            lines,
+            child,
+        }
+    }
+
+    /// Every line the process has written so far.
+    pub fn log(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> String {
+        let reply = reqwest::Client::new()
+            .post(format!("{}/v1/authorization", self.url))
+            .json(&json!({"user": user, "password": password}))
+            .send()
+            .await
+            .expect("the portal answers");
+        let body: Value = reply.json().await.expect("JSON");
+        body["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_owned()
+    }
+}
+
+impl Drop for BinaryPortal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -354,3 +354,180 @@ async fn a_delivery_that_keeps_failing_is_failed_and_can_be_sent_again_by_hand()
     assert_eq!(list.body["data"][0]["status"], "delivered");
     portal.post(&retry, Some(&admin), json!({})).await.expect(409);
 }
+
+#[tokio::test]
+async fn with_the_proxy_variables_set_deliveries_still_go_straight_to_the_endpoint() {
+    // A listener standing in for a proxy: it must never be asked anything.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let asked = Arc::new(Mutex::new(0u32));
+    let counted = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((connection, _)) = proxy.accept().await {
+            *counted.lock().unwrap() += 1;
+            drop(connection);
+        }
+    });
+    let mut env: Vec<(&str, &str)> = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "all_proxy",
+    ]
+    .into_iter()
+    .map(|name| (name, proxy_url.as_str()))
+    .collect();
+    env.extend([
+        ("OTE_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
+        ("OTE_WEBHOOK_POLL_MILLIS", "50"),
+        ("NO_PROXY", ""),
+    ]);
+    let portal = crate::common::BinaryPortal::start(&env);
+    let receiver = Receiver::start(Duration::ZERO).await;
+    let admin = portal
+        .login(crate::common::ADMIN, crate::common::ADMIN_PASSWORD)
+        .await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let created: Value = client
+        .post(format!("{}/v1/admin/webhooks", portal.url))
+        .header("authorization", &admin)
+        .json(&json!({"url": receiver.url, "events": ["user.register"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    *receiver.secret.lock().unwrap() = Some(created["data"]["secret"].as_str().unwrap().to_owned());
+    let user = json!({"user": "direct", "password": crate::common::PASSWORD, "phone": crate::common::unique_phone(),
+        "realName": "D", "isAdmin": false});
+    let registered = client
+        .post(format!("{}/v1/user", portal.url))
+        .json(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+    let got = receiver.until(|got| !got.is_empty()).await;
+    assert_eq!(got.len(), 1, "the endpoint got the event");
+    assert_eq!(*asked.lock().unwrap(), 0, "the proxy was asked");
+    let log = portal.log();
+    assert!(
+        !log.iter().any(|line| line.contains(&receiver.url)),
+        "the endpoint's URL in the log"
+    );
+}
+
+#[tokio::test]
+async fn a_fast_endpoint_gets_each_event_within_a_second_while_another_hangs() {
+    let mut flags: Vec<&str> = FAST
+        .iter()
+        .copied()
+        .filter(|f| !f.starts_with("--webhook-timeout"))
+        .collect();
+    flags.push("--webhook-timeout-millis=4000");
+    let portal = TestPortal::start_with(&flags).await;
+    let hanging = Receiver::start(Duration::from_secs(30)).await;
+    let quick = Receiver::start(Duration::ZERO).await;
+    subscribe(&portal, &hanging, json!(["user.register"])).await;
+    subscribe(&portal, &quick, json!(["user.register"])).await;
+    for (n, name) in ["first", "second", "third"].into_iter().enumerate() {
+        let started = Instant::now();
+        portal.register(name, false).await;
+        let got = quick.until(|got| got.len() > n).await;
+        assert_eq!(got.len(), n + 1, "event {name} arrived");
+        let took = got[n].at - started;
+        assert!(took < Duration::from_secs(1), "event {name} took {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn urls_show_scheme_host_and_port_only_outside_the_endpoint_itself() {
+    let portal = TestPortal::start_with(FAST).await;
+    let receiver = Receiver::start(Duration::ZERO).await;
+    subscribe(&portal, &receiver, json!(["webhook.*"])).await;
+    let admin = portal.admin_token().await;
+    // Port 9 (discard): nothing listens, so every attempt fails and is written down.
+    let secret_url = "http://127.0.0.1:9/hook/S3CRETPATH?token=T0KENVALUE";
+    let created = portal
+        .post(
+            "/v1/admin/webhooks",
+            Some(&admin),
+            json!({"url": secret_url, "events": ["user.*"]}),
+        )
+        .await
+        .expect(200);
+    let id = created.body["data"]["id"].as_i64().unwrap();
+    portal.register("trigger", false).await;
+    let events = receiver.until(|got| !got.is_empty()).await;
+    let deliveries = async || {
+        portal
+            .get(&format!("/v1/admin/webhooks/{id}/deliveries"), Some(&admin))
+            .await
+            .expect(200)
+            .body
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut attempted = deliveries().await;
+    while attempted["data"][0]["lastError"].is_null() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        attempted = deliveries().await;
+    }
+    assert!(!attempted["data"][0]["lastError"].is_null(), "{attempted}");
+    let audit = portal
+        .get("/v1/admin/audit?action=webhook.*", Some(&admin))
+        .await
+        .expect(200);
+    let seen = [
+        audit.body.to_string(),
+        json!(events.iter().map(|e| &e.body).collect::<Vec<_>>()).to_string(),
+        attempted.to_string(),
+    ];
+    for text in seen {
+        assert!(
+            !text.contains("S3CRETPATH") && !text.contains("T0KENVALUE"),
+            "{text}"
+        );
+    }
+    assert!(
+        audit.body.to_string().contains("http://127.0.0.1:9"),
+        "{}",
+        audit.body
+    );
+    // The endpoint itself still shows its whole URL to the system administrator.
+    let listed = portal.get("/v1/admin/webhooks", Some(&admin)).await.expect(200);
+    assert!(listed.body.to_string().contains("S3CRETPATH"));
+}
+
+#[tokio::test]
+async fn ipv6_addresses_carrying_inside_ipv4_addresses_are_refused() {
+    // The public-address rule (no allowed networks): nothing is ever connected to here,
+    // every URL is an address literal.
+    let portal = TestPortal::start().await;
+    let admin = portal.admin_token().await;
+    for url in [
+        "http://[64:ff9b::a00:5]/",
+        "http://[64:ff9b:1::a00:5]/",
+        "http://[::a00:5]/",
+        "http://[2002:a00:5::1]/",
+        "http://[fec0::1]/",
+        "http://198.18.0.1/",
+        "http://240.0.0.1/",
+        "http://192.0.0.8/",
+    ] {
+        let refused = portal
+            .post(
+                "/v1/admin/webhooks",
+                Some(&admin),
+                json!({"url": url, "events": ["*"]}),
+            )
+            .await
+            .expect(422);
+        assert!(
+            refused.message().starts_with("url: "),
+            "{url}: {}",
+            refused.message()
+        );
+    }
+}
