@@ -1,13 +1,13 @@
 //! The audit log, newest first (roles 3 and 4; a business admin sees its business's):
 //! filters, links to the users and businesses an entry names, and the CSV of every match.
 
-use super::rule_text;
 use crate::client::{self, Failure};
 use crate::components::{Pager, business_status_text, error_row, format_time, note_row, user_status_text};
 use crate::i18n::{I18n, Lang, T, use_i18n};
 use crate::model::{
     AuditEntry, AuditFormat, AuditQuery, BusinessStatus, Page, PageSize, PositiveId, UserStatus,
 };
+use crate::refusals::rule_text;
 use crate::rules::{DateTime, EventPattern, TargetType, UserName};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -2,9 +2,10 @@
 //! each; for everyone else, their own business (status and audit comment) and, for an
 //! administrator without one, the request form.
 
-use super::FormErrors;
 use crate::client::{self, Method};
-use crate::components::{Confirm, Field, Notice, Pager, business_badge, error_row, format_time, note_row};
+use crate::components::{
+    Confirm, Field, FormErrors, Notice, Pager, business_badge, error_row, format_time, note_row,
+};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessStatusFilter,
@@ -267,7 +268,7 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
             <Notice message=errors.general />
             <form class="form" novalidate on:submit=submit>
                 <Field id="business-name" label=T::BusinessName value=name error=errors.of("name") />
-                <p class="hint">{move || super::rule_text(i18n.lang(), "name")}</p>
+                <p class="hint">{move || crate::refusals::rule_text(i18n.lang(), "name")}</p>
                 <Field id="business-introduce" label=T::Introduce value=introduce error=errors.of("introduce") kind="textarea" />
                 <Field id="business-objective" label=T::Objective value=objective error=errors.of("objective") kind="textarea" />
                 <Field id="business-scale" label=T::Scale value=scale error=errors.of("scale") />

@@ -2,9 +2,8 @@
 //! business, members and pending users), then who I am (name, role and status in words),
 //! the platform flags, and changing my password.
 
-use super::FormErrors;
 use crate::client::{self, Method};
-use crate::components::{Field, Notice, PasswordChecklist, role_text};
+use crate::components::{Field, FormErrors, Notice, PasswordChecklist, role_text};
 use crate::i18n::{T, use_i18n};
 use crate::model::{Business, BusinessStatus, PasswordChange, Role, User};
 use crate::rules::{Password, Text};

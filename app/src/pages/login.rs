@@ -1,8 +1,7 @@
 //! Signing in, and the page a new registration waits on.
 
-use super::FormErrors;
 use crate::client::{self, Method};
-use crate::components::{Field, Notice};
+use crate::components::{Field, FormErrors, Notice};
 use crate::i18n::{T, use_i18n};
 use crate::model::{Authorization, Credentials, Role};
 use crate::rules::Text;

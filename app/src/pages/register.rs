@@ -1,9 +1,8 @@
 //! Registration: every field, the password rule ticked off live, the server's refusals
 //! next to their fields, then the page that says approval is pending.
 
-use super::FormErrors;
 use crate::client::{self, Method};
-use crate::components::{Field, Notice, PasswordChecklist};
+use crate::components::{Field, FormErrors, Notice, PasswordChecklist};
 use crate::i18n::{T, use_i18n};
 use crate::model::{Created, NewUser};
 use crate::rules::{Password, Phone, RealName, UserName};

@@ -2,14 +2,14 @@
 //! the QR code or the key, recovery codes, turn off), sessions (end one, end the others),
 //! and personal access tokens (create, shown once, revoke).
 
-use super::{FormErrors, rule_text};
 use crate::client::{self, Method};
-use crate::components::{Field, Notice, error_row, format_time, note_row};
+use crate::components::{CopyButton, Field, FormErrors, Notice, error_row, format_time, note_row};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
     CreatedToken, NewPersonalToken, PasswordConfirmation, PersonalToken, RecoveryCodes, Session, TokenScope,
     TotpCode, TotpEnrolment,
 };
+use crate::refusals::rule_text;
 use crate::rules::{Text, TokenName};
 use crate::session::use_session;
 use leptos::prelude::*;
@@ -28,27 +28,6 @@ pub fn Security() -> impl IntoView {
         <TwoFactor />
         <Sessions />
         <Tokens />
-    }
-}
-
-/// Copies `text` to the clipboard and says so.
-pub(super) fn copy(text: String, notice: RwSignal<Option<(bool, String)>>, done: &'static str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(&text);
-        notice.set(Some((true, done.to_owned())));
-    }
-    let _ = (text, notice, done);
-}
-
-/// A "Copy" button for `text`.
-#[component]
-fn CopyButton(text: String, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <button type="button" class="secondary" on:click=move |_| copy(text.clone(), notice, i18n.now(T::Copied))>
-            {i18n.t(T::Copy)}
-        </button>
     }
 }
 

@@ -1,12 +1,11 @@
 //! Users (roles 3 and 4): the table with paging, sorting, filters and the pending queue,
 //! the actions each role may take on a row, and creating a user.
 
-use super::FormErrors;
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
 use crate::client::{self, Method};
 use crate::components::{
-    BusinessPicker, Confirm, Field, Notice, Pager, PasswordChecklist, error_row, format_time, note_row,
-    role_text, user_badge,
+    BusinessPicker, Confirm, Field, FormErrors, Notice, Pager, PasswordChecklist, error_row, format_time,
+    note_row, role_text, user_badge,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{

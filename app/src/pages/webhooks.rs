@@ -2,9 +2,10 @@
 //! secret shown once, edit, enable or disable, delete) and each endpoint's deliveries
 //! (status, attempts, last answer, next attempt, send a failed one again).
 
-use super::FormErrors;
 use crate::client::{self, Method};
-use crate::components::{Confirm, Field, Notice, Pager, error_row, format_time, note_row};
+use crate::components::{
+    Confirm, CopyButton, Field, FormErrors, Notice, Pager, error_row, format_time, note_row,
+};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
     CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, Page, PageQuery, PageSize, Webhook, WebhookChange,
@@ -284,9 +285,7 @@ fn NewHook(reload: RwSignal<u32>) -> impl IntoView {
                 <div class="notice ok" role="status">
                     <p>{i18n.t(T::SecretShownOnce)}</p>
                     <input id="new-secret" readonly value=secret.clone() aria-label=i18n.t(T::Secret) />
-                    <button type="button" class="secondary" on:click=move |_| super::security::copy(secret.clone(), errors.general, i18n.now(T::Copied))>
-                        {i18n.t(T::Copy)}
-                    </button>
+                    <CopyButton text=secret notice=errors.general />
                 </div>
             })}
             <form class="form" novalidate on:submit=create>
