@@ -24,10 +24,7 @@ pub fn provide_session() -> Session {
             if !system_admin {
                 return None;
             }
-            client::get::<Queue>("/v1/admin/queue")
-                .await
-                .ok()
-                .and_then(|e| e.data)
+            client::queue().await.ok().and_then(|e| e.data)
         }
     });
     let session = Session {
@@ -84,9 +81,8 @@ pub fn hydration_finished() {
 pub fn sign_out() {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async {
-        let _ =
-            crate::client::call::<()>(crate::client::Method::Delete, "/v1/authorization", None::<&()>).await;
-        crate::client::to_login("signed-out");
+        let _ = client::sign_out().await;
+        client::to_login("signed-out");
     });
 }
 
@@ -98,7 +94,7 @@ async fn current_user() -> Option<Authorization> {
     // Nobody signed in on this browser: no call to make.
     #[cfg(feature = "hydrate")]
     client::session()?;
-    client::get::<Authorization>("/v1/authorization")
+    client::current_user()
         .await
         .ok()
         .and_then(|envelope| envelope.data)

@@ -33,7 +33,7 @@ pub fn BusinessPicker(
                 page_size: PageSize::new(20).unwrap_or_default(),
                 ..Default::default()
             };
-            crate::client::get::<Vec<Business>>(&crate::client::with_query("/v1/business", &query))
+            crate::client::list_businesses(&query)
                 .await
                 .ok()
                 .and_then(|e| e.data)

@@ -167,9 +167,7 @@ pub fn Audit() -> impl IntoView {
         let query = query.get();
         async move {
             match query {
-                Ok(query) => {
-                    client::get::<Vec<AuditEntry>>(&client::with_query("/v1/admin/audit", &query)).await
-                }
+                Ok(query) => client::list_audit(&query).await,
                 Err((field, rule)) => Err(Failure {
                     status: 422,
                     message: format!("{field}: {rule}"),
@@ -195,7 +193,7 @@ pub fn Audit() -> impl IntoView {
         downloading.set(true);
         download_error.set(None);
         leptos::task::spawn_local(async move {
-            match client::get_text(&client::with_query("/v1/admin/audit", &query)).await {
+            match client::audit_csv(&query).await {
                 Ok(csv) => save_file("audit.csv", "text/csv;charset=utf-8", &csv),
                 Err(failure) => download_error.set(Some(failure.message)),
             }

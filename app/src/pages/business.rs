@@ -2,14 +2,14 @@
 //! each; for everyone else, their own business (status and audit comment) and, for an
 //! administrator without one, the request form.
 
-use crate::client::{self, Method};
+use crate::client;
 use crate::components::{
     Confirm, Field, FormErrors, Notice, Pager, business_badge, error_row, format_time, note_row,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessStatusFilter,
-    BusinessVerdict, Created, NewBusiness, Page, PageSize, Role, SortOrder,
+    BusinessVerdict, NewBusiness, Page, PageQuery, PageSize, Role, SortOrder,
 };
 use crate::rules::{BusinessName, Comment, LongText, Scale, Text};
 use crate::session::use_session;
@@ -45,7 +45,7 @@ pub fn BusinessPage() -> impl IntoView {
                 .ok()
                 .filter(|n| !n.as_str().trim().is_empty()),
         };
-        async move { client::get::<Vec<Business>>(&client::with_query("/v1/business", &query)).await }
+        async move { client::list_businesses(&query).await }
     });
     let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
     let rows = move || {
@@ -205,7 +205,7 @@ fn decide(
         comment: Comment::default(),
     };
     leptos::task::spawn_local(async move {
-        match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
+        match client::audit_business(id, &body).await {
             Ok(_) => {
                 let done = match verdict {
                     BusinessVerdict::Approve => T::NameApproved,
@@ -252,7 +252,7 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
             scale,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<Created>(Method::Post, "/v1/business", Some(&request)).await {
+            match client::request_business(&request).await {
                 Ok(_) => {
                     errors.success(i18n.now(T::Requested));
                     session.reload_me();
@@ -288,14 +288,15 @@ pub fn BusinessDetail() -> impl IntoView {
     let business = LocalResource::new(move || {
         reload.track();
         let id = id();
-        async move { client::get::<Business>(&format!("/v1/business/id/{id}")).await }
+        async move { client::get_business(&id).await }
     });
     let comment = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let confirming = RwSignal::new(false);
     let navigate = leptos_router::hooks::use_navigate();
 
-    let audit = move |verdict: BusinessVerdict| {
+    // The id of the business shown: the address's may be written otherwise (`7.0`).
+    let audit = move |id: i64, verdict: BusinessVerdict| {
         errors.clear();
         let Some(comment) = errors.check(i18n, "comment", Comment::parse(&comment.get_untracked())) else {
             return;
@@ -304,9 +305,8 @@ pub fn BusinessDetail() -> impl IntoView {
             status: verdict,
             comment,
         };
-        let id = id();
         leptos::task::spawn_local(async move {
-            match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
+            match client::audit_business(id, &body).await {
                 Ok(_) => {
                     let name = business
                         .get_untracked()
@@ -326,12 +326,11 @@ pub fn BusinessDetail() -> impl IntoView {
             }
         });
     };
-    let delete = move || {
-        let id = id();
+    let delete = move |id: i64| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             confirming.set(false);
-            match client::call::<()>(Method::Delete, &format!("/v1/admin/business/{id}"), None::<&()>).await {
+            match client::delete_business(id).await {
                 Ok(_) => navigate("/business", Default::default()),
                 Err(failure) => errors.show(i18n, &failure, &[]),
             }
@@ -349,6 +348,7 @@ pub fn BusinessDetail() -> impl IntoView {
                 Some(Err(failure)) => view! { <p class="error">{crate::refusals::shown(i18n, &failure)}</p> }.into_any(),
                 Some(Ok(envelope)) => {
                     let Some(b) = envelope.data else { return ().into_any() };
+                    let id = b.id;
                     let delete = delete.clone();
                     view! {
                         <h1>{b.name.clone()}</h1>
@@ -379,10 +379,10 @@ pub fn BusinessDetail() -> impl IntoView {
                                     <form class="form" novalidate on:submit=|ev| ev.prevent_default()>
                                         <Field id="audit-comment" label=T::Comment value=comment error=errors.of("comment") kind="textarea" />
                                         <div class="buttons">
-                                            <button type="button" on:click=move |_| audit(BusinessVerdict::Approve)>
+                                            <button type="button" on:click=move |_| audit(id, BusinessVerdict::Approve)>
                                                 {i18n.t(T::Approve)}
                                             </button>
-                                            <button type="button" class="secondary" on:click=move |_| audit(BusinessVerdict::Disapprove)>
+                                            <button type="button" class="secondary" on:click=move |_| audit(id, BusinessVerdict::Disapprove)>
                                                 {i18n.t(T::Disapprove)}
                                             </button>
                                             {move || {
@@ -391,7 +391,7 @@ pub fn BusinessDetail() -> impl IntoView {
                                                     view! {
                                                         <Confirm
                                                             question=i18n.now(T::ConfirmDeleteBusiness).to_owned()
-                                                            on_yes=move |_| delete()
+                                                            on_yes=move |_| delete(id)
                                                             on_no=move |_| confirming.set(false)
                                                         />
                                                     }
@@ -422,7 +422,11 @@ pub fn BusinessDetail() -> impl IntoView {
 fn Members(id: i64) -> impl IntoView {
     let i18n = use_i18n();
     let members = LocalResource::new(move || async move {
-        client::get::<Vec<crate::model::User>>(&format!("/v1/business/{id}/members?pageSize=100")).await
+        let query = PageQuery {
+            page_size: PageSize::new(100).unwrap_or_default(),
+            ..Default::default()
+        };
+        client::list_members(id, &query).await
     });
     view! {
         <h2>{i18n.t(T::Members)}</h2>

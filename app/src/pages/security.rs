@@ -2,13 +2,10 @@
 //! the QR code or the key, recovery codes, turn off), sessions (end one, end the others),
 //! and personal access tokens (create, shown once, revoke).
 
-use crate::client::{self, Method};
+use crate::client::{self, Call};
 use crate::components::{CopyButton, Field, FormErrors, Notice, error_row, format_time, note_row};
 use crate::i18n::{T, use_i18n};
-use crate::model::{
-    CreatedToken, NewPersonalToken, PasswordConfirmation, PersonalToken, RecoveryCodes, Session, TokenScope,
-    TotpCode, TotpEnrolment,
-};
+use crate::model::{NewPersonalToken, PasswordConfirmation, TokenScope, TotpCode, TotpEnrolment};
 use crate::refusals::rule_text;
 use crate::rules::{Text, TokenName};
 use crate::session::use_session;
@@ -45,7 +42,7 @@ fn TwoFactor() -> impl IntoView {
     let start = move |_| {
         errors.clear();
         leptos::task::spawn_local(async move {
-            match client::call::<TotpEnrolment>(Method::Post, "/v1/user/totp", None::<&()>).await {
+            match client::start_totp().await {
                 Ok(envelope) => enrolment.set(envelope.data),
                 Err(failure) => errors.show(i18n, &failure, &[]),
             }
@@ -58,8 +55,7 @@ fn TwoFactor() -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            match client::call::<RecoveryCodes>(Method::Put, "/v1/user/totp", Some(&TotpCode { code })).await
-            {
+            match client::confirm_totp(&TotpCode { code }).await {
                 Ok(envelope) => {
                     enrolment.set(None);
                     codes.set(envelope.data.map(|d| d.recovery_codes));
@@ -80,7 +76,7 @@ fn TwoFactor() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let body = PasswordConfirmation { password };
-            match client::call::<()>(Method::Delete, "/v1/user/totp", Some(&body)).await {
+            match client::turn_off_totp(&body).await {
                 Ok(_) => session.reload_me(),
                 Err(failure) => errors.show(i18n, &failure, &["password"]),
             }
@@ -153,11 +149,11 @@ fn TwoFactor() -> impl IntoView {
     }
 }
 
-/// Runs `method path` and reloads (or reports) on the answer.
-fn act(method: Method, path: String, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) {
+/// Sends `call` and reloads (or reports) on the answer.
+fn act(call: Call<()>, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) {
     let i18n = use_i18n();
     leptos::task::spawn_local(async move {
-        match client::call::<()>(method, &path, None::<&()>).await {
+        match call.await {
             Ok(_) => reload.update(|n| *n += 1),
             Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
         }
@@ -171,7 +167,7 @@ fn Sessions() -> impl IntoView {
     let notice = RwSignal::new(None);
     let sessions = LocalResource::new(move || {
         reload.track();
-        async move { client::get::<Vec<Session>>("/v1/user/sessions").await }
+        client::list_sessions().into_future()
     });
     view! {
         <section class="card wide" id="sessions">
@@ -198,7 +194,7 @@ fn Sessions() -> impl IntoView {
                                     .unwrap_or_default()
                                     .into_iter()
                                     .map(|s| {
-                                        let path = format!("/v1/user/sessions/{}", s.id);
+                                        let id = s.id;
                                         view! {
                                             <tr data-current=s.current.to_string()>
                                                 <td>
@@ -210,7 +206,7 @@ fn Sessions() -> impl IntoView {
                                                 <td>{format_time(s.last_seen_time)}</td>
                                                 <td class="actions">
                                                     {(!s.current).then(|| view! {
-                                                        <button type="button" class="secondary" on:click=move |_| act(Method::Delete, path.clone(), reload, notice)>
+                                                        <button type="button" class="secondary" on:click=move |_| act(client::end_session(&id), reload, notice)>
                                                             {i18n.t(T::End)}
                                                         </button>
                                                     })}
@@ -225,7 +221,7 @@ fn Sessions() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <button type="button" class="secondary" on:click=move |_| act(Method::Delete, "/v1/user/sessions".into(), reload, notice)>
+            <button type="button" class="secondary" on:click=move |_| act(client::end_other_sessions(), reload, notice)>
                 {i18n.t(T::EndOthers)}
             </button>
         </section>
@@ -243,7 +239,7 @@ fn Tokens() -> impl IntoView {
     let created = RwSignal::new(None::<String>);
     let tokens = LocalResource::new(move || {
         reload.track();
-        async move { client::get::<Vec<PersonalToken>>("/v1/user/tokens").await }
+        client::list_tokens().into_future()
     });
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -278,7 +274,7 @@ fn Tokens() -> impl IntoView {
             scope: scope.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match client::call::<CreatedToken>(Method::Post, "/v1/user/tokens", Some(&body)).await {
+            match client::create_token(&body).await {
                 Ok(envelope) => {
                     created.set(envelope.data.map(|d| d.token));
                     reload.update(|n| *n += 1);
@@ -334,7 +330,7 @@ fn Tokens() -> impl IntoView {
                                     .unwrap_or_default()
                                     .into_iter()
                                     .map(|t| {
-                                        let path = format!("/v1/user/tokens/{}", t.id);
+                                        let id = t.id;
                                         let last_used = t.last_used_time;
                                         view! {
                                             <tr data-token=t.name.clone()>
@@ -344,7 +340,7 @@ fn Tokens() -> impl IntoView {
                                                 <td>{format_time(t.expire_time)}</td>
                                                 <td>{move || last_used.map(format_time).unwrap_or_else(|| i18n.now(T::Never).to_owned())}</td>
                                                 <td class="actions">
-                                                    <button type="button" class="danger" on:click=move |_| act(Method::Delete, path.clone(), reload, errors.general)>
+                                                    <button type="button" class="danger" on:click=move |_| act(client::revoke_token(id), reload, errors.general)>
                                                         {i18n.t(T::Revoke)}
                                                     </button>
                                                 </td>

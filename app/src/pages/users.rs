@@ -2,15 +2,15 @@
 //! the actions each role may take on a row, and creating a user.
 
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
-use crate::client::{self, Method};
+use crate::client::{self, Call};
 use crate::components::{
     BusinessPicker, Confirm, Field, FormErrors, Notice, Pager, PasswordChecklist, error_row, format_time,
     note_row, role_text, user_badge,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
-    Created, Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder,
-    UserQuery, UserStatus,
+    Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder, UserQuery,
+    UserStatus,
 };
 use crate::rules::{Password, Text};
 use crate::session::use_session;
@@ -50,7 +50,7 @@ pub fn Users() -> impl IntoView {
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
         };
-        async move { client::get::<Vec<User>>(&client::with_query("/v1/admin/user", &query)).await }
+        async move { client::list_users(&query).await }
     });
     let total = Signal::derive(move || {
         users
@@ -228,10 +228,10 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     let untouchable = user.role == Role::SystemAdmin;
 
     let who = StoredValue::new(user.user.clone());
-    let act = move |method: Method, path: String, body: Option<serde_json::Value>, done: T| {
+    let act = move |call: Call<()>, done: T| {
         let who = who.get_value();
         leptos::task::spawn_local(async move {
-            let reply = client::call::<()>(method, &path, body.as_ref()).await;
+            let reply = call.await;
             asking.set(Pending::Nothing);
             match reply {
                 Ok(_) => {
@@ -245,14 +245,13 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     };
     let set_status = {
         move |status: UserStatus| {
-            let body = serde_json::to_value(UserAudit { status }).ok();
             let done = match status {
                 UserStatus::Approved => T::NameApproved,
                 UserStatus::NotApproved => T::NameRejected,
                 UserStatus::Forbidden => T::NameForbidden,
                 UserStatus::Pending => T::Done,
             };
-            act(Method::Put, format!("/v1/admin/user/{id}"), body, done);
+            act(client::audit_user(id, &UserAudit { status }), done);
         }
     };
     let reset = move |ev: leptos::ev::SubmitEvent| {
@@ -264,9 +263,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
             return;
         };
         act(
-            Method::Put,
-            format!("/v1/admin/user/{id}/password"),
-            serde_json::to_value(PasswordReset { password }).ok(),
+            client::reset_password(id, &PasswordReset { password }),
             T::NamePasswordReset,
         );
     };
@@ -310,7 +307,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             view! {
                                 <Confirm
                                     question=format!("{} ({name})", i18n.now(T::ConfirmDelete))
-                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}"), None, T::NameDeleted)
+                                    on_yes=move |_| act(client::delete_user(id), T::NameDeleted)
                                     on_no=move |_| asking.set(Pending::Nothing)
                                 />
                             }
@@ -320,7 +317,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             view! {
                                 <Confirm
                                     question=format!("{} ({name})", i18n.now(T::ConfirmResetTwoFactor))
-                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}/totp"), None, T::NameTwoFactorReset)
+                                    on_yes=move |_| act(client::reset_totp(id), T::NameTwoFactorReset)
                                     on_no=move |_| asking.set(Pending::Nothing)
                                 />
                             }
@@ -420,7 +417,7 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let name = new_user.user.as_str().to_owned();
-            match client::call::<Created>(Method::Post, "/v1/admin/user", Some(&new_user)).await {
+            match client::create_user(&new_user).await {
                 Ok(_) => {
                     form.reset();
                     business_id.set(None);

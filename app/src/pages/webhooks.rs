@@ -2,14 +2,12 @@
 //! secret shown once, edit, enable or disable, delete) and each endpoint's deliveries
 //! (status, attempts, last answer, next attempt, send a failed one again).
 
-use crate::client::{self, Method};
+use crate::client::{self, Call};
 use crate::components::{
     Confirm, CopyButton, Field, FormErrors, Notice, Pager, error_row, format_time, note_row,
 };
 use crate::i18n::{T, use_i18n};
-use crate::model::{
-    CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, Page, PageQuery, PageSize, Webhook, WebhookChange,
-};
+use crate::model::{DeliveryStatus, NewWebhook, Page, PageQuery, PageSize, Webhook, WebhookChange};
 use crate::rules::{Description, EventPattern, WebhookUrl};
 use leptos::prelude::*;
 
@@ -30,7 +28,7 @@ pub fn Webhooks() -> impl IntoView {
     let notice = RwSignal::new(None);
     let hooks = LocalResource::new(move || {
         reload.track();
-        async move { client::get::<Vec<Webhook>>("/v1/admin/webhooks").await }
+        client::list_webhooks().into_future()
     });
     view! {
         <section class="card wide" id="webhooks">
@@ -84,10 +82,9 @@ fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, 
     let i18n = use_i18n();
     let open = RwSignal::new(Open::Nothing);
     let id = hook.id;
-    let path = format!("/v1/admin/webhooks/{id}");
-    let act = move |method: Method, path: String, body: Option<WebhookChange>| {
+    let act = move |call: Call<()>| {
         leptos::task::spawn_local(async move {
-            match client::call::<()>(method, &path, body.as_ref()).await {
+            match call.await {
                 Ok(_) => {
                     notice.set(Some((true, i18n.now(T::Done).to_owned())));
                     reload.update(|n| *n += 1);
@@ -97,15 +94,12 @@ fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, 
         });
     };
     let enabled = hook.enabled;
-    let toggle = {
-        let path = path.clone();
-        move |_| {
-            let change = WebhookChange {
-                enabled: Some(!enabled),
-                ..Default::default()
-            };
-            act(Method::Put, path.clone(), Some(change));
-        }
+    let toggle = move |_| {
+        let change = WebhookChange {
+            enabled: Some(!enabled),
+            ..Default::default()
+        };
+        act(client::change_webhook(id, &change));
     };
     let url = hook.url.clone();
     view! {
@@ -135,12 +129,11 @@ fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, 
         {move || match open.get() {
             Open::Nothing => ().into_any(),
             Open::Delete => {
-                let path = path.clone();
                 view! {
                     <tr><td colspan="5">
                         <Confirm
                             question=format!("{} ({url})", i18n.now(T::ConfirmDeleteWebhook))
-                            on_yes=move |_| act(Method::Delete, path.clone(), None)
+                            on_yes=move |_| act(client::delete_webhook(id))
                             on_no=move |_| open.set(Open::Nothing)
                         />
                     </td></tr>
@@ -185,7 +178,7 @@ fn EditHook(
             enabled: None,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<()>(Method::Put, &format!("/v1/admin/webhooks/{id}"), Some(&change)).await {
+            match client::change_webhook(id, &change).await {
                 Ok(_) => {
                     open.set(Open::Nothing);
                     notice.set(Some((true, i18n.now(T::Done).to_owned())));
@@ -268,7 +261,7 @@ fn NewHook(reload: RwSignal<u32>) -> impl IntoView {
             description,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<CreatedWebhook>(Method::Post, "/v1/admin/webhooks", Some(&body)).await {
+            match client::create_webhook(&body).await {
                 Ok(envelope) => {
                     secret.set(envelope.data.map(|d| d.secret));
                     reload.update(|n| *n += 1);
@@ -309,14 +302,12 @@ fn Deliveries(id: i64) -> impl IntoView {
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
         };
-        let path = client::with_query(&format!("/v1/admin/webhooks/{id}/deliveries"), &query);
-        async move { client::get::<Vec<Delivery>>(&path).await }
+        client::list_deliveries(id, &query).into_future()
     });
     let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
     let retry = move |delivery: i64| {
         leptos::task::spawn_local(async move {
-            let path = format!("/v1/admin/webhooks/{id}/deliveries/{delivery}/retry");
-            match client::call::<()>(Method::Post, &path, None::<&()>).await {
+            match client::retry_delivery(id, delivery).await {
                 Ok(_) => reload.update(|n| *n += 1),
                 Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
