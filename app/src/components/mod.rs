@@ -7,7 +7,7 @@ mod list;
 mod picker;
 
 pub use form::{Field, FormErrors, Notice, PasswordChecklist};
-pub use list::{Pager, error_row, note_row};
+pub use list::{ListTable, Listing, Pager};
 pub use picker::BusinessPicker;
 
 use crate::i18n::{T, use_i18n};

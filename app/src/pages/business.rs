@@ -4,7 +4,7 @@
 
 use crate::client;
 use crate::components::{
-    Confirm, Field, FormErrors, Notice, Pager, business_badge, error_row, format_time, note_row,
+    Confirm, Field, FormErrors, ListTable, Listing, Notice, Pager, business_badge, format_time,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
@@ -31,10 +31,8 @@ pub fn BusinessPage() -> impl IntoView {
             .and_then(|s| s.parse().ok())
             .and_then(BusinessStatus::from_code),
     );
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<(bool, String)>);
-    let list = LocalResource::new(move || {
-        reload.track();
+    let list = Listing::new(move || {
         let query = BusinessQuery {
             status: status.get().map(BusinessStatusFilter),
             order_by: BusinessOrder::Id,
@@ -45,15 +43,9 @@ pub fn BusinessPage() -> impl IntoView {
                 .ok()
                 .filter(|n| !n.as_str().trim().is_empty()),
         };
-        async move { client::list_businesses(&query).await }
+        client::list_businesses(&query)
     });
-    let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
-    let rows = move || {
-        list.get()
-            .and_then(|r| r.ok())
-            .and_then(|e| e.data)
-            .unwrap_or_default()
-    };
+    let total = list.total();
     let system_admin = move || session.role() == Some(Role::SystemAdmin);
     // The request form: administrators whose businesses are all refused or deleted.
     let may_request = move || {
@@ -61,10 +53,40 @@ pub fn BusinessPage() -> impl IntoView {
         let admin = me
             .as_ref()
             .is_some_and(|me| me.is_admin && me.role != Role::SystemAdmin);
-        let live = rows()
+        let live = list
+            .rows()
             .iter()
             .any(|b| matches!(b.status, BusinessStatus::Pending | BusinessStatus::Approved));
-        admin && list.get().is_some() && !live
+        admin && list.answered() && !live
+    };
+    let row = move |b: Business| {
+        let (id, pending, label) = (b.id, b.status == BusinessStatus::Pending, b.name.clone());
+        let label2 = label.clone();
+        view! {
+            <tr data-business=b.name.clone()>
+                <td data-label=i18n.t(T::Id)>{b.id}</td>
+                <td data-label=i18n.t(T::BusinessName)>
+                    <a href=format!("/business/{}", b.id)>{b.name.clone()}</a>
+                </td>
+                <td data-label=i18n.t(T::Status)>{business_badge(b.status)}</td>
+                <td data-label=i18n.t(T::Comment) class="comment">{b.comment.clone()}</td>
+                <td data-label=i18n.t(T::Owner)>{owner_link(session, &b)}</td>
+                <td data-label=i18n.t(T::Created)>{format_time(b.create_time)}</td>
+                <td data-label=i18n.t(T::Actions) class="actions">
+                    {(system_admin() && pending)
+                        .then(|| {
+                            view! {
+                                <button type="button" on:click=move |_| {
+                                    decide(i18n, session, id, label.clone(), BusinessVerdict::Approve, notice, list.reload)
+                                }>{i18n.t(T::Approve)}</button>
+                                <button type="button" class="secondary" on:click=move |_| {
+                                    decide(i18n, session, id, label2.clone(), BusinessVerdict::Disapprove, notice, list.reload)
+                                }>{i18n.t(T::Reject)}</button>
+                            }
+                        })}
+                </td>
+            </tr>
+        }
     };
 
     view! {
@@ -112,67 +134,19 @@ pub fn BusinessPage() -> impl IntoView {
                     })
             }}
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::Id)}</th>
-                            <th>{i18n.t(T::BusinessName)}</th>
-                            <th>{i18n.t(T::Status)}</th>
-                            <th>{i18n.t(T::Comment)}</th>
-                            <th>{i18n.t(T::Owner)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match list.get() {
-                            None => note_row("7", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("7", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(_)) if rows().is_empty() => {
-                                note_row("7", i18n.t(T::NoBusinessYet))
-                            }
-                            Some(Ok(_)) => {
-                                rows()
-                                    .into_iter()
-                                    .map(|b| {
-                                        let (id, pending, label) = (b.id, b.status == BusinessStatus::Pending, b.name.clone());
-                                        let label2 = label.clone();
-                                        view! {
-                                            <tr data-business=b.name.clone()>
-                                                <td data-label=i18n.t(T::Id)>{b.id}</td>
-                                                <td data-label=i18n.t(T::BusinessName)>
-                                                    <a href=format!("/business/{}", b.id)>{b.name.clone()}</a>
-                                                </td>
-                                                <td data-label=i18n.t(T::Status)>{business_badge(b.status)}</td>
-                                                <td data-label=i18n.t(T::Comment) class="comment">{b.comment.clone()}</td>
-                                                <td data-label=i18n.t(T::Owner)>{owner_link(session, &b)}</td>
-                                                <td data-label=i18n.t(T::Created)>{format_time(b.create_time)}</td>
-                                                <td data-label=i18n.t(T::Actions) class="actions">
-                                                    {(system_admin() && pending)
-                                                        .then(|| {
-                                                            view! {
-                                                                <button type="button" on:click=move |_| {
-                                                                    decide(i18n, session, id, label.clone(), BusinessVerdict::Approve, notice, reload)
-                                                                }>{i18n.t(T::Approve)}</button>
-                                                                <button type="button" class="secondary" on:click=move |_| {
-                                                                    decide(i18n, session, id, label2.clone(), BusinessVerdict::Disapprove, notice, reload)
-                                                                }>{i18n.t(T::Reject)}</button>
-                                                            }
-                                                        })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable list columns="7" empty=T::NoBusinessYet row>
+                    <th>{i18n.t(T::Id)}</th>
+                    <th>{i18n.t(T::BusinessName)}</th>
+                    <th>{i18n.t(T::Status)}</th>
+                    <th>{i18n.t(T::Comment)}</th>
+                    <th>{i18n.t(T::Owner)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
             {move || system_admin().then(|| view! { <Pager page size total /> })}
         </section>
-        {move || may_request().then(|| view! { <RequestBusiness reload /> })}
+        {move || may_request().then(|| view! { <RequestBusiness reload=list.reload /> })}
     }
 }
 
@@ -198,7 +172,7 @@ fn decide(
     name: String,
     verdict: BusinessVerdict,
     notice: RwSignal<Option<(bool, String)>>,
-    reload: RwSignal<u32>,
+    reload: Trigger,
 ) {
     let body = BusinessAudit {
         status: verdict,
@@ -213,7 +187,7 @@ fn decide(
                 };
                 notice.set(Some((true, i18n.fill(done, &name))));
                 session.touch();
-                reload.update(|n| *n += 1);
+                reload.notify();
             }
             Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
         }
@@ -223,7 +197,7 @@ fn decide(
 const BUSINESS_FIELDS: &[&str] = &["name", "introduce", "objective", "scale"];
 
 #[component]
-fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
+fn RequestBusiness(reload: Trigger) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let (name, introduce, objective, scale) = (
@@ -256,7 +230,7 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
                 Ok(_) => {
                     errors.success(i18n.now(T::Requested));
                     session.reload_me();
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, BUSINESS_FIELDS),
             }
@@ -283,7 +257,7 @@ pub fn BusinessDetail() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let params = use_params_map();
-    let reload = RwSignal::new(0u32);
+    let reload = Trigger::new();
     let id = move || params.get().get("id").unwrap_or_default();
     let business = LocalResource::new(move || {
         reload.track();
@@ -320,7 +294,7 @@ pub fn BusinessDetail() -> impl IntoView {
                     };
                     errors.success(i18n.fill(done, name));
                     session.touch();
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, &["comment", "status"]),
             }

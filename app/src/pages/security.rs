@@ -3,9 +3,11 @@
 //! and personal access tokens (create, shown once, revoke).
 
 use crate::client::{self, Call};
-use crate::components::{CopyButton, Field, FormErrors, Notice, error_row, format_time, note_row};
+use crate::components::{CopyButton, Field, FormErrors, ListTable, Listing, Notice, format_time};
 use crate::i18n::{T, use_i18n};
-use crate::model::{NewPersonalToken, PasswordConfirmation, TokenScope, TotpCode, TotpEnrolment};
+use crate::model::{
+    NewPersonalToken, PasswordConfirmation, PersonalToken, Session, TokenScope, TotpCode, TotpEnrolment,
+};
 use crate::refusals::rule_text;
 use crate::rules::{Text, TokenName};
 use crate::session::use_session;
@@ -150,11 +152,11 @@ fn TwoFactor() -> impl IntoView {
 }
 
 /// Sends `call` and reloads (or reports) on the answer.
-fn act(call: Call<()>, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) {
+fn act(call: Call<()>, reload: Trigger, notice: RwSignal<Option<(bool, String)>>) {
     let i18n = use_i18n();
     leptos::task::spawn_local(async move {
         match call.await {
-            Ok(_) => reload.update(|n| *n += 1),
+            Ok(_) => reload.notify(),
             Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
         }
     });
@@ -163,65 +165,43 @@ fn act(call: Call<()>, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
 #[component]
 fn Sessions() -> impl IntoView {
     let i18n = use_i18n();
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None);
-    let sessions = LocalResource::new(move || {
-        reload.track();
-        client::list_sessions().into_future()
-    });
+    let sessions = Listing::new(client::list_sessions);
+    let row = move |s: Session| {
+        let id = s.id;
+        view! {
+            <tr data-current=s.current.to_string()>
+                <td>
+                    {s.user_agent}
+                    {s.current.then(|| view! { " " <span class="badge approved">{i18n.t(T::ThisDevice)}</span> })}
+                </td>
+                <td>{s.ip}</td>
+                <td>{format_time(s.create_time)}</td>
+                <td>{format_time(s.last_seen_time)}</td>
+                <td class="actions">
+                    {(!s.current).then(|| view! {
+                        <button type="button" class="secondary" on:click=move |_| act(client::end_session(&id), sessions.reload, notice)>
+                            {i18n.t(T::End)}
+                        </button>
+                    })}
+                </td>
+            </tr>
+        }
+    };
     view! {
         <section class="card wide" id="sessions">
             <h2>{i18n.t(T::Sessions)}</h2>
             <Notice message=notice />
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::Device)}</th>
-                            <th>{i18n.t(T::Address)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::LastSeen)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match sessions.get() {
-                            None => note_row("5", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("5", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                envelope
-                                    .data
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|s| {
-                                        let id = s.id;
-                                        view! {
-                                            <tr data-current=s.current.to_string()>
-                                                <td>
-                                                    {s.user_agent}
-                                                    {s.current.then(|| view! { " " <span class="badge approved">{i18n.t(T::ThisDevice)}</span> })}
-                                                </td>
-                                                <td>{s.ip}</td>
-                                                <td>{format_time(s.create_time)}</td>
-                                                <td>{format_time(s.last_seen_time)}</td>
-                                                <td class="actions">
-                                                    {(!s.current).then(|| view! {
-                                                        <button type="button" class="secondary" on:click=move |_| act(client::end_session(&id), reload, notice)>
-                                                            {i18n.t(T::End)}
-                                                        </button>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable list=sessions columns="5" row>
+                    <th>{i18n.t(T::Device)}</th>
+                    <th>{i18n.t(T::Address)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::LastSeen)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
-            <button type="button" class="secondary" on:click=move |_| act(client::end_other_sessions(), reload, notice)>
+            <button type="button" class="secondary" on:click=move |_| act(client::end_other_sessions(), sessions.reload, notice)>
                 {i18n.t(T::EndOthers)}
             </button>
         </section>
@@ -231,16 +211,12 @@ fn Sessions() -> impl IntoView {
 #[component]
 fn Tokens() -> impl IntoView {
     let i18n = use_i18n();
-    let reload = RwSignal::new(0u32);
     let errors = FormErrors::new();
     let name = RwSignal::new(String::new());
     let days = RwSignal::new("30".to_owned());
     let scope = RwSignal::new(TokenScope::Read);
     let created = RwSignal::new(None::<String>);
-    let tokens = LocalResource::new(move || {
-        reload.track();
-        client::list_tokens().into_future()
-    });
+    let tokens = Listing::new(client::list_tokens);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
@@ -277,11 +253,29 @@ fn Tokens() -> impl IntoView {
             match client::create_token(&body).await {
                 Ok(envelope) => {
                     created.set(envelope.data.map(|d| d.token));
-                    reload.update(|n| *n += 1);
+                    tokens.reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, &["name", "expiresInDays"]),
             }
         });
+    };
+    let row = move |t: PersonalToken| {
+        let id = t.id;
+        let last_used = t.last_used_time;
+        view! {
+            <tr data-token=t.name.clone()>
+                <td>{t.name.clone()}</td>
+                <td>{t.scope.as_str()}</td>
+                <td>{format_time(t.create_time)}</td>
+                <td>{format_time(t.expire_time)}</td>
+                <td>{move || last_used.map(format_time).unwrap_or_else(|| i18n.now(T::Never).to_owned())}</td>
+                <td class="actions">
+                    <button type="button" class="danger" on:click=move |_| act(client::revoke_token(id), tokens.reload, errors.general)>
+                        {i18n.t(T::Revoke)}
+                    </button>
+                </td>
+            </tr>
+        }
     };
     view! {
         <section class="card wide" id="tokens">
@@ -309,50 +303,14 @@ fn Tokens() -> impl IntoView {
                 <button type="submit">{i18n.t(T::CreateToken)}</button>
             </form>
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::TokenName)}</th>
-                            <th>{i18n.t(T::Scope)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::Expires)}</th>
-                            <th>{i18n.t(T::LastSeen)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match tokens.get() {
-                            None => note_row("6", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("6", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                envelope
-                                    .data
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|t| {
-                                        let id = t.id;
-                                        let last_used = t.last_used_time;
-                                        view! {
-                                            <tr data-token=t.name.clone()>
-                                                <td>{t.name.clone()}</td>
-                                                <td>{t.scope.as_str()}</td>
-                                                <td>{format_time(t.create_time)}</td>
-                                                <td>{format_time(t.expire_time)}</td>
-                                                <td>{move || last_used.map(format_time).unwrap_or_else(|| i18n.now(T::Never).to_owned())}</td>
-                                                <td class="actions">
-                                                    <button type="button" class="danger" on:click=move |_| act(client::revoke_token(id), reload, errors.general)>
-                                                        {i18n.t(T::Revoke)}
-                                                    </button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable list=tokens columns="6" row>
+                    <th>{i18n.t(T::TokenName)}</th>
+                    <th>{i18n.t(T::Scope)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::Expires)}</th>
+                    <th>{i18n.t(T::LastSeen)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
         </section>
     }

@@ -4,8 +4,8 @@
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
 use crate::client::{self, Call};
 use crate::components::{
-    BusinessPicker, Confirm, Field, FormErrors, Notice, Pager, PasswordChecklist, error_row, format_time,
-    note_row, role_text, user_badge,
+    BusinessPicker, Confirm, Field, FormErrors, ListTable, Listing, Notice, Pager, PasswordChecklist,
+    format_time, role_text, user_badge,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
@@ -35,11 +35,9 @@ pub fn Users() -> impl IntoView {
     );
     // `/users?name=alice`: the audit log links its users here.
     let name = RwSignal::new(use_query_map().get_untracked().get("name").unwrap_or_default());
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<(bool, String)>);
 
-    let users = LocalResource::new(move || {
-        reload.track();
+    let users = Listing::new(move || {
         let query = UserQuery {
             order_by: order_by.get(),
             order: order.get(),
@@ -50,15 +48,9 @@ pub fn Users() -> impl IntoView {
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
         };
-        async move { client::list_users(&query).await }
+        client::list_users(&query)
     });
-    let total = Signal::derive(move || {
-        users
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|e| e.total)
-            .unwrap_or(0)
-    });
+    let total = users.total();
     let is_system_admin = move || session.role() == Some(Role::SystemAdmin);
 
     let sort_by = move |key: UserOrder| {
@@ -151,51 +143,35 @@ pub fn Users() -> impl IntoView {
                 }}
             </div>
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th aria-sort=aria_sort(UserOrder::Id)>
-                                <button type="button" class="link" on:click=move |_| sort_by(UserOrder::Id)>
-                                    {i18n.t(T::Id)}
-                                    {arrow(UserOrder::Id)}
-                                </button>
-                            </th>
-                            <th aria-sort=aria_sort(UserOrder::UserName)>
-                                <button type="button" class="link" on:click=move |_| sort_by(UserOrder::UserName)>
-                                    {i18n.t(T::UserName)}
-                                    {arrow(UserOrder::UserName)}
-                                </button>
-                            </th>
-                            <th>{i18n.t(T::RealName)}</th>
-                            <th>{i18n.t(T::Phone)}</th>
-                            <th>{i18n.t(T::Status)}</th>
-                            <th>{i18n.t(T::Role)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match users.get() {
-                            None => note_row("8", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("8", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                let rows = envelope.data.unwrap_or_default();
-                                if rows.is_empty() {
-                                    note_row("8", i18n.t(T::NothingHere))
-                                } else {
-                                    rows.into_iter()
-                                        .map(|user| view! { <UserRow user reload notice /> })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable
+                    list=users
+                    columns="8"
+                    empty=T::NothingHere
+                    row=move |user| view! { <UserRow user reload=users.reload notice /> }
+                >
+                    <th aria-sort=aria_sort(UserOrder::Id)>
+                        <button type="button" class="link" on:click=move |_| sort_by(UserOrder::Id)>
+                            {i18n.t(T::Id)}
+                            {arrow(UserOrder::Id)}
+                        </button>
+                    </th>
+                    <th aria-sort=aria_sort(UserOrder::UserName)>
+                        <button type="button" class="link" on:click=move |_| sort_by(UserOrder::UserName)>
+                            {i18n.t(T::UserName)}
+                            {arrow(UserOrder::UserName)}
+                        </button>
+                    </th>
+                    <th>{i18n.t(T::RealName)}</th>
+                    <th>{i18n.t(T::Phone)}</th>
+                    <th>{i18n.t(T::Status)}</th>
+                    <th>{i18n.t(T::Role)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
             <Pager page size total />
         </section>
-        <CreateUser reload />
+        <CreateUser reload=users.reload />
     }
 }
 
@@ -210,7 +186,7 @@ enum Pending {
 }
 
 #[component]
-fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+fn UserRow(user: User, reload: Trigger, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let asking = RwSignal::new(Pending::Nothing);
@@ -237,7 +213,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                 Ok(_) => {
                     notice.set(Some((true, i18n.fill(done, &who))));
                     session.touch();
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
@@ -402,7 +378,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
 }
 
 #[component]
-fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
+fn CreateUser(reload: Trigger) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let form = NewUserForm::new();
@@ -422,7 +398,7 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
                     form.reset();
                     business_id.set(None);
                     errors.success(i18n.fill(T::NameCreated, name));
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, USER_FIELDS),
             }
