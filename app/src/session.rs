@@ -11,12 +11,12 @@ use leptos::prelude::*;
 pub struct Session {
     me: LocalResource<Option<Authorization>>,
     queue: LocalResource<Option<Queue>>,
-    queue_tick: RwSignal<u32>,
+    queue_tick: Trigger,
 }
 
 pub fn provide_session() -> Session {
     let me = LocalResource::new(current_user);
-    let queue_tick = RwSignal::new(0u32);
+    let queue_tick = Trigger::new();
     let queue = LocalResource::new(move || {
         queue_tick.track();
         let system_admin = me.get().flatten().map(|me| me.role) == Some(Role::SystemAdmin);
@@ -125,6 +125,6 @@ impl Session {
 
     /// Something the queue counts may have changed.
     pub fn touch(self) {
-        self.queue_tick.update(|n| *n += 1);
+        self.queue_tick.notify();
     }
 }
