@@ -10,6 +10,8 @@ pub mod refusals;
 pub mod rules;
 pub mod session;
 
+pub use session::{hydrated, hydration_finished};
+
 use i18n::{Lang, T};
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -36,24 +38,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-thread_local! {
-    static HYDRATED: ArcRwSignal<bool> = ArcRwSignal::new(false);
-}
-
-/// Whether the browser has hydrated the page the server rendered, its lazy route
-/// included (tracked). Until then a view must render what the server did: a route whose
-/// code is still loading hydrates after the session's calls may have answered, and a
-/// view that showed their answer then would not match the server's HTML. On the server,
-/// always false.
-pub fn hydrated() -> bool {
-    HYDRATED.with(|flag| flag.get())
-}
-
-/// Called by the browser entry point once hydration is over (`frontend`).
-pub fn hydration_finished() {
-    HYDRATED.with(|flag| flag.set(true));
 }
 
 /// The top bar, the navigation for the caller's role, and one route per page.
@@ -243,7 +227,7 @@ fn Nav(session: session::Session) -> impl IntoView {
                         {(role == Role::SystemAdmin).then(|| link("/webhooks", T::Webhooks))}
                         {link("/security", T::Security)}
                         <span class="who">{me.display_name}</span>
-                        <button type="button" class="secondary" on:click=move |_| pages::sign_out()>
+                        <button type="button" class="secondary" on:click=move |_| session::sign_out()>
                             {i18n.t(T::SignOut)}
                         </button>
                     }

@@ -1,10 +1,76 @@
-//! The server's refusals in the reader's language. Every message of the API is
-//! `field: rule`; the rules of SPEC.md section 5 are translated by `pages::rule_text`, the
-//! other refusals (409, 403, 404 ...) here, by field and rule. Anything unmapped keeps the
+//! The field rules and the server's refusals in the reader's language. Every message of
+//! the API is `field: rule`; the rules of SPEC.md section 5 read as `rule_text` words them,
+//! the other refusals (409, 403, 404 ...) by field and rule. Anything unmapped keeps the
 //! server's English text, so nothing is ever hidden.
 
 use crate::client::Failure;
 use crate::i18n::{I18n, Lang};
+use crate::rules;
+
+/// The rule of a field in the reader's language, for messages the client makes itself
+/// and for the server's `field: rule` messages about the same rules.
+pub fn rule_text(lang: Lang, field: &str) -> Option<&'static str> {
+    let zh = lang == Lang::Zh;
+    Some(match field {
+        "user" => {
+            if zh {
+                "须为 2-32 个 ASCII 字母、数字或 _ . -，并以字母或数字开头"
+            } else {
+                rules::UserName::RULE
+            }
+        }
+        "password" => {
+            if zh {
+                "须为 8-20 个字符，至少包含一个大写字母、一个小写字母和一个数字"
+            } else {
+                rules::Password::RULE
+            }
+        }
+        "phone" => {
+            if zh {
+                "须为 5-20 位数字，可以 + 开头"
+            } else {
+                rules::Phone::RULE
+            }
+        }
+        "realName" => {
+            if zh {
+                "须为 1-64 个字符"
+            } else {
+                rules::RealName::RULE
+            }
+        }
+        "name" => {
+            if zh {
+                "须为 DNS-1123 标签：1-63 个 a-z、0-9 或 -，以字母或数字开头和结尾"
+            } else {
+                rules::BusinessName::RULE
+            }
+        }
+        "introduce" | "objective" => {
+            if zh {
+                "须为 1-1000 个字符"
+            } else {
+                rules::LongText::RULE
+            }
+        }
+        "scale" => {
+            if zh {
+                "须为 1-64 个字符"
+            } else {
+                rules::Scale::RULE
+            }
+        }
+        "comment" => {
+            if zh {
+                "最多 512 个字符"
+            } else {
+                rules::Comment::RULE
+            }
+        }
+        _ => return None,
+    })
+}
 
 /// The rule part of `failure` in `lang`, or `None` when it has no translation. `field` and
 /// `rule` are the two halves of the server's `field: rule`.
@@ -12,10 +78,10 @@ pub fn translate(lang: Lang, field: &str, rule: &str) -> Option<&'static str> {
     if lang == Lang::En {
         return None;
     }
-    if let Some(english) = crate::pages::rule_text(Lang::En, field)
+    if let Some(english) = rule_text(Lang::En, field)
         && english == rule
     {
-        return crate::pages::rule_text(lang, field);
+        return rule_text(lang, field);
     }
     let starts = |prefix: &str| rule.starts_with(prefix);
     let ends = |suffix: &str| rule.ends_with(suffix);
@@ -99,7 +165,7 @@ mod tests {
         let rule = crate::rules::Password::RULE;
         assert_eq!(
             translate(Lang::Zh, "password", rule),
-            crate::pages::rule_text(Lang::Zh, "password")
+            rule_text(Lang::Zh, "password")
         );
     }
 

@@ -1,5 +1,6 @@
 //! Who is signed in, as a context: the caller of `GET /v1/authorization` (loaded in the
-//! browser, since the token lives there), and the timer that renews the token.
+//! browser, since the token lives there), the timer that renews the token, signing out,
+//! and whether the page is hydrated yet (until then none of this shows).
 
 use crate::client;
 use crate::model::{Authorization, Queue, Role};
@@ -10,12 +11,12 @@ use leptos::prelude::*;
 pub struct Session {
     me: LocalResource<Option<Authorization>>,
     queue: LocalResource<Option<Queue>>,
-    queue_tick: RwSignal<u32>,
+    queue_tick: Trigger,
 }
 
 pub fn provide_session() -> Session {
     let me = LocalResource::new(current_user);
-    let queue_tick = RwSignal::new(0u32);
+    let queue_tick = Trigger::new();
     let queue = LocalResource::new(move || {
         queue_tick.track();
         let system_admin = me.get().flatten().map(|me| me.role) == Some(Role::SystemAdmin);
@@ -23,10 +24,7 @@ pub fn provide_session() -> Session {
             if !system_admin {
                 return None;
             }
-            client::get::<Queue>("/v1/admin/queue")
-                .await
-                .ok()
-                .and_then(|e| e.data)
+            client::queue().await.ok().and_then(|e| e.data)
         }
     });
     let session = Session {
@@ -61,6 +59,33 @@ pub fn provide_session() -> Session {
     session
 }
 
+thread_local! {
+    static HYDRATED: ArcRwSignal<bool> = ArcRwSignal::new(false);
+}
+
+/// Whether the browser has hydrated the page the server rendered, its lazy route
+/// included (tracked). Until then a view must render what the server did: a route whose
+/// code is still loading hydrates after the session's calls may have answered, and a
+/// view that showed their answer then would not match the server's HTML. On the server,
+/// always false.
+pub fn hydrated() -> bool {
+    HYDRATED.with(|flag| flag.get())
+}
+
+/// Called by the browser entry point once hydration is over (`frontend`).
+pub fn hydration_finished() {
+    HYDRATED.with(|flag| flag.set(true));
+}
+
+/// Logs out (the token is revoked on the server) and returns to the login form.
+pub fn sign_out() {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async {
+        let _ = client::sign_out().await;
+        client::to_login("signed-out");
+    });
+}
+
 pub fn use_session() -> Session {
     expect_context::<Session>()
 }
@@ -69,7 +94,7 @@ async fn current_user() -> Option<Authorization> {
     // Nobody signed in on this browser: no call to make.
     #[cfg(feature = "hydrate")]
     client::session()?;
-    client::get::<Authorization>("/v1/authorization")
+    client::current_user()
         .await
         .ok()
         .and_then(|envelope| envelope.data)
@@ -79,7 +104,7 @@ impl Session {
     /// The caller: `None` while loading, `Some(None)` when nobody is signed in. `None`
     /// too until the page is hydrated: the server rendered it without the caller.
     pub fn me(self) -> Option<Option<Authorization>> {
-        crate::hydrated().then(|| self.me.get()).flatten()
+        hydrated().then(|| self.me.get()).flatten()
     }
 
     /// The caller changed (signed in, two-factor turned on or off): load it again.
@@ -91,7 +116,7 @@ impl Session {
     /// whenever `touch` is called: after an approval or a refusal, and when the page
     /// changes. Like `me`, `None` until the page is hydrated.
     pub fn queue(self) -> Option<Option<Queue>> {
-        crate::hydrated().then(|| self.queue.get()).flatten()
+        hydrated().then(|| self.queue.get()).flatten()
     }
 
     pub fn role(self) -> Option<Role> {
@@ -100,6 +125,6 @@ impl Session {
 
     /// Something the queue counts may have changed.
     pub fn touch(self) {
-        self.queue_tick.update(|n| *n += 1);
+        self.queue_tick.notify();
     }
 }

@@ -1,5 +1,5 @@
-//! The query of `GET /v1/admin/audit` (SPEC.md sections 4 and 11): paging, the filters of
-//! the audit search, and the CSV export.
+//! Wire types of the audit log (SPEC.md sections 4 and 11): its entries, and the query of
+//! `GET /v1/admin/audit` (paging, the filters of the audit search, and the CSV export).
 
 use super::{Page, PageSize, whole_text};
 use crate::rules::{DateTime, EventPattern, RuleError, TargetType, UserName};
@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use utoipa::{IntoParams, ToSchema};
+
+/// An entry of `GET /v1/admin/audit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: i64,
+    pub detail: String,
+    pub create_time: i64,
+}
 
 /// Query of `GET /v1/admin/audit`: every filter given must hold. `page` and `pageSize` do
 /// not apply to the CSV, which holds every match.

@@ -1,13 +1,13 @@
 //! The audit log, newest first (roles 3 and 4; a business admin sees its business's):
 //! filters, links to the users and businesses an entry names, and the CSV of every match.
 
-use super::rule_text;
 use crate::client::{self, Failure};
-use crate::components::{Pager, business_status_text, error_row, format_time, note_row, user_status_text};
+use crate::components::{ListTable, Listing, Pager, business_status_text, format_time, user_status_text};
 use crate::i18n::{I18n, Lang, T, use_i18n};
 use crate::model::{
     AuditEntry, AuditFormat, AuditQuery, BusinessStatus, Page, PageSize, PositiveId, UserStatus,
 };
+use crate::refusals::rule_text;
 use crate::rules::{DateTime, EventPattern, TargetType, UserName};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -163,13 +163,11 @@ pub fn Audit() -> impl IntoView {
             _ => None,
         })
     };
-    let entries = LocalResource::new(move || {
+    let entries = Listing::new(move || {
         let query = query.get();
         async move {
             match query {
-                Ok(query) => {
-                    client::get::<Vec<AuditEntry>>(&client::with_query("/v1/admin/audit", &query)).await
-                }
+                Ok(query) => client::list_audit(&query).await,
                 Err((field, rule)) => Err(Failure {
                     status: 422,
                     message: format!("{field}: {rule}"),
@@ -178,13 +176,7 @@ pub fn Audit() -> impl IntoView {
             }
         }
     });
-    let total = Signal::derive(move || {
-        entries
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|e| e.total)
-            .unwrap_or(0)
-    });
+    let total = entries.total();
     let downloading = RwSignal::new(false);
     let download_error = RwSignal::new(None::<String>);
     let download = move |_| {
@@ -195,7 +187,7 @@ pub fn Audit() -> impl IntoView {
         downloading.set(true);
         download_error.set(None);
         leptos::task::spawn_local(async move {
-            match client::get_text(&client::with_query("/v1/admin/audit", &query)).await {
+            match client::audit_csv(&query).await {
                 Ok(csv) => save_file("audit.csv", "text/csv;charset=utf-8", &csv),
                 Err(failure) => download_error.set(Some(failure.message)),
             }
@@ -280,35 +272,19 @@ pub fn Audit() -> impl IntoView {
             </form>
             <p class="error" role="alert">{move || download_error.get()}</p>
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::Time)}</th>
-                            <th>{i18n.t(T::Actor)}</th>
-                            <th>{i18n.t(T::Action)}</th>
-                            <th>{i18n.t(T::Target)}</th>
-                            <th>{i18n.t(T::Detail)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match entries.get() {
-                            None => note_row("5", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("5", failure.message),
-                            Some(Ok(envelope)) if envelope.data.as_ref().is_none_or(Vec::is_empty) => {
-                                note_row("5", i18n.t(T::NothingHere))
-                            }
-                            Some(Ok(envelope)) => {
-                                envelope
-                                    .data
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|e| entry_row(i18n, e))
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable
+                    list=entries
+                    columns="5"
+                    empty=T::NothingHere
+                    untranslated=true
+                    row=move |entry| entry_row(i18n, entry)
+                >
+                    <th>{i18n.t(T::Time)}</th>
+                    <th>{i18n.t(T::Actor)}</th>
+                    <th>{i18n.t(T::Action)}</th>
+                    <th>{i18n.t(T::Target)}</th>
+                    <th>{i18n.t(T::Detail)}</th>
+                </ListTable>
             </div>
             <Pager page size total />
         </section>

@@ -2,13 +2,14 @@
 //! each; for everyone else, their own business (status and audit comment) and, for an
 //! administrator without one, the request form.
 
-use super::FormErrors;
-use crate::client::{self, Method};
-use crate::components::{Confirm, Field, Notice, Pager, business_badge, error_row, format_time, note_row};
+use crate::client;
+use crate::components::{
+    Confirm, Field, FormErrors, ListTable, Listing, Notice, Pager, business_badge, format_time,
+};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
     Business, BusinessAudit, BusinessOrder, BusinessQuery, BusinessStatus, BusinessStatusFilter,
-    BusinessVerdict, Created, NewBusiness, Page, PageSize, Role, SortOrder,
+    BusinessVerdict, NewBusiness, Page, PageQuery, PageSize, Role, SortOrder,
 };
 use crate::rules::{BusinessName, Comment, LongText, Scale, Text};
 use crate::session::use_session;
@@ -30,10 +31,8 @@ pub fn BusinessPage() -> impl IntoView {
             .and_then(|s| s.parse().ok())
             .and_then(BusinessStatus::from_code),
     );
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<(bool, String)>);
-    let list = LocalResource::new(move || {
-        reload.track();
+    let list = Listing::new(move || {
         let query = BusinessQuery {
             status: status.get().map(BusinessStatusFilter),
             order_by: BusinessOrder::Id,
@@ -44,15 +43,9 @@ pub fn BusinessPage() -> impl IntoView {
                 .ok()
                 .filter(|n| !n.as_str().trim().is_empty()),
         };
-        async move { client::get::<Vec<Business>>(&client::with_query("/v1/business", &query)).await }
+        client::list_businesses(&query)
     });
-    let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
-    let rows = move || {
-        list.get()
-            .and_then(|r| r.ok())
-            .and_then(|e| e.data)
-            .unwrap_or_default()
-    };
+    let total = list.total();
     let system_admin = move || session.role() == Some(Role::SystemAdmin);
     // The request form: administrators whose businesses are all refused or deleted.
     let may_request = move || {
@@ -60,10 +53,40 @@ pub fn BusinessPage() -> impl IntoView {
         let admin = me
             .as_ref()
             .is_some_and(|me| me.is_admin && me.role != Role::SystemAdmin);
-        let live = rows()
+        let live = list
+            .rows()
             .iter()
             .any(|b| matches!(b.status, BusinessStatus::Pending | BusinessStatus::Approved));
-        admin && list.get().is_some() && !live
+        admin && list.answered() && !live
+    };
+    let row = move |b: Business| {
+        let (id, pending, label) = (b.id, b.status == BusinessStatus::Pending, b.name.clone());
+        let label2 = label.clone();
+        view! {
+            <tr data-business=b.name.clone()>
+                <td data-label=i18n.t(T::Id)>{b.id}</td>
+                <td data-label=i18n.t(T::BusinessName)>
+                    <a href=format!("/business/{}", b.id)>{b.name.clone()}</a>
+                </td>
+                <td data-label=i18n.t(T::Status)>{business_badge(b.status)}</td>
+                <td data-label=i18n.t(T::Comment) class="comment">{b.comment.clone()}</td>
+                <td data-label=i18n.t(T::Owner)>{owner_link(session, &b)}</td>
+                <td data-label=i18n.t(T::Created)>{format_time(b.create_time)}</td>
+                <td data-label=i18n.t(T::Actions) class="actions">
+                    {(system_admin() && pending)
+                        .then(|| {
+                            view! {
+                                <button type="button" on:click=move |_| {
+                                    decide(i18n, session, id, label.clone(), BusinessVerdict::Approve, notice, list.reload)
+                                }>{i18n.t(T::Approve)}</button>
+                                <button type="button" class="secondary" on:click=move |_| {
+                                    decide(i18n, session, id, label2.clone(), BusinessVerdict::Disapprove, notice, list.reload)
+                                }>{i18n.t(T::Reject)}</button>
+                            }
+                        })}
+                </td>
+            </tr>
+        }
     };
 
     view! {
@@ -111,67 +134,19 @@ pub fn BusinessPage() -> impl IntoView {
                     })
             }}
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::Id)}</th>
-                            <th>{i18n.t(T::BusinessName)}</th>
-                            <th>{i18n.t(T::Status)}</th>
-                            <th>{i18n.t(T::Comment)}</th>
-                            <th>{i18n.t(T::Owner)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match list.get() {
-                            None => note_row("7", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("7", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(_)) if rows().is_empty() => {
-                                note_row("7", i18n.t(T::NoBusinessYet))
-                            }
-                            Some(Ok(_)) => {
-                                rows()
-                                    .into_iter()
-                                    .map(|b| {
-                                        let (id, pending, label) = (b.id, b.status == BusinessStatus::Pending, b.name.clone());
-                                        let label2 = label.clone();
-                                        view! {
-                                            <tr data-business=b.name.clone()>
-                                                <td data-label=i18n.t(T::Id)>{b.id}</td>
-                                                <td data-label=i18n.t(T::BusinessName)>
-                                                    <a href=format!("/business/{}", b.id)>{b.name.clone()}</a>
-                                                </td>
-                                                <td data-label=i18n.t(T::Status)>{business_badge(b.status)}</td>
-                                                <td data-label=i18n.t(T::Comment) class="comment">{b.comment.clone()}</td>
-                                                <td data-label=i18n.t(T::Owner)>{owner_link(session, &b)}</td>
-                                                <td data-label=i18n.t(T::Created)>{format_time(b.create_time)}</td>
-                                                <td data-label=i18n.t(T::Actions) class="actions">
-                                                    {(system_admin() && pending)
-                                                        .then(|| {
-                                                            view! {
-                                                                <button type="button" on:click=move |_| {
-                                                                    decide(i18n, session, id, label.clone(), BusinessVerdict::Approve, notice, reload)
-                                                                }>{i18n.t(T::Approve)}</button>
-                                                                <button type="button" class="secondary" on:click=move |_| {
-                                                                    decide(i18n, session, id, label2.clone(), BusinessVerdict::Disapprove, notice, reload)
-                                                                }>{i18n.t(T::Reject)}</button>
-                                                            }
-                                                        })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable list columns="7" empty=T::NoBusinessYet row>
+                    <th>{i18n.t(T::Id)}</th>
+                    <th>{i18n.t(T::BusinessName)}</th>
+                    <th>{i18n.t(T::Status)}</th>
+                    <th>{i18n.t(T::Comment)}</th>
+                    <th>{i18n.t(T::Owner)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
             {move || system_admin().then(|| view! { <Pager page size total /> })}
         </section>
-        {move || may_request().then(|| view! { <RequestBusiness reload /> })}
+        {move || may_request().then(|| view! { <RequestBusiness reload=list.reload /> })}
     }
 }
 
@@ -197,14 +172,14 @@ fn decide(
     name: String,
     verdict: BusinessVerdict,
     notice: RwSignal<Option<(bool, String)>>,
-    reload: RwSignal<u32>,
+    reload: Trigger,
 ) {
     let body = BusinessAudit {
         status: verdict,
         comment: Comment::default(),
     };
     leptos::task::spawn_local(async move {
-        match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
+        match client::audit_business(id, &body).await {
             Ok(_) => {
                 let done = match verdict {
                     BusinessVerdict::Approve => T::NameApproved,
@@ -212,7 +187,7 @@ fn decide(
                 };
                 notice.set(Some((true, i18n.fill(done, &name))));
                 session.touch();
-                reload.update(|n| *n += 1);
+                reload.notify();
             }
             Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
         }
@@ -222,7 +197,7 @@ fn decide(
 const BUSINESS_FIELDS: &[&str] = &["name", "introduce", "objective", "scale"];
 
 #[component]
-fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
+fn RequestBusiness(reload: Trigger) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let (name, introduce, objective, scale) = (
@@ -251,11 +226,11 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
             scale,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<Created>(Method::Post, "/v1/business", Some(&request)).await {
+            match client::request_business(&request).await {
                 Ok(_) => {
                     errors.success(i18n.now(T::Requested));
                     session.reload_me();
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, BUSINESS_FIELDS),
             }
@@ -267,7 +242,7 @@ fn RequestBusiness(reload: RwSignal<u32>) -> impl IntoView {
             <Notice message=errors.general />
             <form class="form" novalidate on:submit=submit>
                 <Field id="business-name" label=T::BusinessName value=name error=errors.of("name") />
-                <p class="hint">{move || super::rule_text(i18n.lang(), "name")}</p>
+                <p class="hint">{move || crate::refusals::rule_text(i18n.lang(), "name")}</p>
                 <Field id="business-introduce" label=T::Introduce value=introduce error=errors.of("introduce") kind="textarea" />
                 <Field id="business-objective" label=T::Objective value=objective error=errors.of("objective") kind="textarea" />
                 <Field id="business-scale" label=T::Scale value=scale error=errors.of("scale") />
@@ -282,19 +257,20 @@ pub fn BusinessDetail() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let params = use_params_map();
-    let reload = RwSignal::new(0u32);
+    let reload = Trigger::new();
     let id = move || params.get().get("id").unwrap_or_default();
     let business = LocalResource::new(move || {
         reload.track();
         let id = id();
-        async move { client::get::<Business>(&format!("/v1/business/id/{id}")).await }
+        async move { client::get_business(&id).await }
     });
     let comment = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let confirming = RwSignal::new(false);
     let navigate = leptos_router::hooks::use_navigate();
 
-    let audit = move |verdict: BusinessVerdict| {
+    // The id of the business shown: the address's may be written otherwise (`7.0`).
+    let audit = move |id: i64, verdict: BusinessVerdict| {
         errors.clear();
         let Some(comment) = errors.check(i18n, "comment", Comment::parse(&comment.get_untracked())) else {
             return;
@@ -303,9 +279,8 @@ pub fn BusinessDetail() -> impl IntoView {
             status: verdict,
             comment,
         };
-        let id = id();
         leptos::task::spawn_local(async move {
-            match client::call::<()>(Method::Put, &format!("/v1/admin/business/{id}"), Some(&body)).await {
+            match client::audit_business(id, &body).await {
                 Ok(_) => {
                     let name = business
                         .get_untracked()
@@ -319,18 +294,17 @@ pub fn BusinessDetail() -> impl IntoView {
                     };
                     errors.success(i18n.fill(done, name));
                     session.touch();
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, &["comment", "status"]),
             }
         });
     };
-    let delete = move || {
-        let id = id();
+    let delete = move |id: i64| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             confirming.set(false);
-            match client::call::<()>(Method::Delete, &format!("/v1/admin/business/{id}"), None::<&()>).await {
+            match client::delete_business(id).await {
                 Ok(_) => navigate("/business", Default::default()),
                 Err(failure) => errors.show(i18n, &failure, &[]),
             }
@@ -348,6 +322,7 @@ pub fn BusinessDetail() -> impl IntoView {
                 Some(Err(failure)) => view! { <p class="error">{crate::refusals::shown(i18n, &failure)}</p> }.into_any(),
                 Some(Ok(envelope)) => {
                     let Some(b) = envelope.data else { return ().into_any() };
+                    let id = b.id;
                     let delete = delete.clone();
                     view! {
                         <h1>{b.name.clone()}</h1>
@@ -378,10 +353,10 @@ pub fn BusinessDetail() -> impl IntoView {
                                     <form class="form" novalidate on:submit=|ev| ev.prevent_default()>
                                         <Field id="audit-comment" label=T::Comment value=comment error=errors.of("comment") kind="textarea" />
                                         <div class="buttons">
-                                            <button type="button" on:click=move |_| audit(BusinessVerdict::Approve)>
+                                            <button type="button" on:click=move |_| audit(id, BusinessVerdict::Approve)>
                                                 {i18n.t(T::Approve)}
                                             </button>
-                                            <button type="button" class="secondary" on:click=move |_| audit(BusinessVerdict::Disapprove)>
+                                            <button type="button" class="secondary" on:click=move |_| audit(id, BusinessVerdict::Disapprove)>
                                                 {i18n.t(T::Disapprove)}
                                             </button>
                                             {move || {
@@ -390,7 +365,7 @@ pub fn BusinessDetail() -> impl IntoView {
                                                     view! {
                                                         <Confirm
                                                             question=i18n.now(T::ConfirmDeleteBusiness).to_owned()
-                                                            on_yes=move |_| delete()
+                                                            on_yes=move |_| delete(id)
                                                             on_no=move |_| confirming.set(false)
                                                         />
                                                     }
@@ -421,7 +396,11 @@ pub fn BusinessDetail() -> impl IntoView {
 fn Members(id: i64) -> impl IntoView {
     let i18n = use_i18n();
     let members = LocalResource::new(move || async move {
-        client::get::<Vec<crate::model::User>>(&format!("/v1/business/{id}/members?pageSize=100")).await
+        let query = PageQuery {
+            page_size: PageSize::new(100).unwrap_or_default(),
+            ..Default::default()
+        };
+        client::list_members(id, &query).await
     });
     view! {
         <h2>{i18n.t(T::Members)}</h2>

@@ -2,11 +2,13 @@
 //! business, members and pending users), then who I am (name, role and status in words),
 //! the platform flags, and changing my password.
 
-use super::FormErrors;
-use crate::client::{self, Method};
-use crate::components::{Field, Notice, PasswordChecklist, role_text};
+use crate::client;
+use crate::components::{Field, FormErrors, Notice, PasswordChecklist, role_text};
 use crate::i18n::{T, use_i18n};
-use crate::model::{Business, BusinessStatus, PasswordChange, Role, User};
+use crate::model::{
+    BusinessQuery, BusinessStatus, PageQuery, PageSize, PasswordChange, Role, StatusFilter, UserQuery,
+    UserStatus,
+};
 use crate::rules::{Password, Text};
 use crate::session::use_session;
 use leptos::prelude::*;
@@ -132,19 +134,31 @@ fn QueueCard() -> impl IntoView {
 fn MyBusinessCard() -> impl IntoView {
     let i18n = use_i18n();
     let summary = LocalResource::new(move || async move {
-        let businesses = client::get::<Vec<Business>>("/v1/business?pageSize=100")
-            .await
-            .ok()?;
+        let size = |rows| PageSize::new(rows).unwrap_or_default();
+        let businesses = BusinessQuery {
+            page_size: size(100),
+            ..Default::default()
+        };
+        let businesses = client::list_businesses(&businesses).await.ok()?;
         let business = businesses
             .data?
             .into_iter()
             .find(|b| b.status == BusinessStatus::Approved)?;
-        let members = client::get::<Vec<User>>(&format!("/v1/business/{}/members?pageSize=1", business.id))
+        let one = PageQuery {
+            page_size: size(1),
+            ..Default::default()
+        };
+        let members = client::list_members(business.id, &one)
             .await
             .ok()
             .and_then(|e| e.total)
             .unwrap_or(0);
-        let pending = client::get::<Vec<User>>("/v1/admin/user?status=0&pageSize=1")
+        let pending = UserQuery {
+            status: Some(StatusFilter(UserStatus::Pending)),
+            page_size: size(1),
+            ..Default::default()
+        };
+        let pending = client::list_users(&pending)
             .await
             .ok()
             .and_then(|e| e.total)
@@ -200,7 +214,7 @@ fn ChangePassword() -> impl IntoView {
             password,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<()>(Method::Put, "/v1/user", Some(&change)).await {
+            match client::change_password(&change).await {
                 // Every token of mine ended with the change: sign in again.
                 #[cfg(feature = "hydrate")]
                 Ok(_) => client::to_login("password-changed"),

@@ -1,10 +1,9 @@
 //! Signing in, and the page a new registration waits on.
 
-use super::FormErrors;
-use crate::client::{self, Method};
-use crate::components::{Field, Notice};
+use crate::client;
+use crate::components::{Field, FormErrors, Notice};
 use crate::i18n::{T, use_i18n};
-use crate::model::{Authorization, Credentials, Role};
+use crate::model::{Credentials, Role};
 use crate::rules::Text;
 use crate::session::use_session;
 use leptos::prelude::*;
@@ -65,7 +64,7 @@ pub fn Login() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let reply = client::anonymous::<()>(Method::Post, "/v1/authorization", Some(&credentials)).await;
+            let reply = client::sign_in(&credentials).await;
             busy.set(false);
             match reply {
                 Ok(envelope) => {
@@ -75,10 +74,7 @@ pub fn Login() -> impl IntoView {
                     }
                     let _ = envelope;
                     // Ask directly: the session resource may still hold "nobody".
-                    let me = client::get::<Authorization>("/v1/authorization")
-                        .await
-                        .ok()
-                        .and_then(|e| e.data);
+                    let me = client::current_user().await.ok().and_then(|e| e.data);
                     session.reload_me();
                     let target = match me {
                         Some(me) if me.role == Role::Pending => "/awaiting",

@@ -1,11 +1,10 @@
 //! Registration: every field, the password rule ticked off live, the server's refusals
 //! next to their fields, then the page that says approval is pending.
 
-use super::FormErrors;
-use crate::client::{self, Method};
-use crate::components::{Field, Notice, PasswordChecklist};
+use crate::client;
+use crate::components::{Field, FormErrors, Notice, PasswordChecklist};
 use crate::i18n::{T, use_i18n};
-use crate::model::{Created, NewUser};
+use crate::model::NewUser;
 use crate::rules::{Password, Phone, RealName, UserName};
 use leptos::prelude::*;
 
@@ -118,7 +117,7 @@ pub fn Register() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let reply = client::anonymous::<Created>(Method::Post, "/v1/user", Some(&new_user)).await;
+            let reply = client::register(&new_user).await;
             busy.set(false);
             match reply {
                 Ok(_) => navigate("/awaiting", Default::default()),

@@ -2,14 +2,13 @@
 //! the QR code or the key, recovery codes, turn off), sessions (end one, end the others),
 //! and personal access tokens (create, shown once, revoke).
 
-use super::{FormErrors, rule_text};
-use crate::client::{self, Method};
-use crate::components::{Field, Notice, error_row, format_time, note_row};
+use crate::client::{self, Call};
+use crate::components::{CopyButton, Field, FormErrors, ListTable, Listing, Notice, format_time};
 use crate::i18n::{T, use_i18n};
 use crate::model::{
-    CreatedToken, NewPersonalToken, PasswordConfirmation, PersonalToken, RecoveryCodes, Session, TokenScope,
-    TotpCode, TotpEnrolment,
+    NewPersonalToken, PasswordConfirmation, PersonalToken, Session, TokenScope, TotpCode, TotpEnrolment,
 };
+use crate::refusals::rule_text;
 use crate::rules::{Text, TokenName};
 use crate::session::use_session;
 use leptos::prelude::*;
@@ -31,27 +30,6 @@ pub fn Security() -> impl IntoView {
     }
 }
 
-/// Copies `text` to the clipboard and says so.
-pub(super) fn copy(text: String, notice: RwSignal<Option<(bool, String)>>, done: &'static str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(&text);
-        notice.set(Some((true, done.to_owned())));
-    }
-    let _ = (text, notice, done);
-}
-
-/// A "Copy" button for `text`.
-#[component]
-fn CopyButton(text: String, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <button type="button" class="secondary" on:click=move |_| copy(text.clone(), notice, i18n.now(T::Copied))>
-            {i18n.t(T::Copy)}
-        </button>
-    }
-}
-
 #[component]
 fn TwoFactor() -> impl IntoView {
     let i18n = use_i18n();
@@ -66,7 +44,7 @@ fn TwoFactor() -> impl IntoView {
     let start = move |_| {
         errors.clear();
         leptos::task::spawn_local(async move {
-            match client::call::<TotpEnrolment>(Method::Post, "/v1/user/totp", None::<&()>).await {
+            match client::start_totp().await {
                 Ok(envelope) => enrolment.set(envelope.data),
                 Err(failure) => errors.show(i18n, &failure, &[]),
             }
@@ -79,8 +57,7 @@ fn TwoFactor() -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            match client::call::<RecoveryCodes>(Method::Put, "/v1/user/totp", Some(&TotpCode { code })).await
-            {
+            match client::confirm_totp(&TotpCode { code }).await {
                 Ok(envelope) => {
                     enrolment.set(None);
                     codes.set(envelope.data.map(|d| d.recovery_codes));
@@ -101,7 +78,7 @@ fn TwoFactor() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let body = PasswordConfirmation { password };
-            match client::call::<()>(Method::Delete, "/v1/user/totp", Some(&body)).await {
+            match client::turn_off_totp(&body).await {
                 Ok(_) => session.reload_me(),
                 Err(failure) => errors.show(i18n, &failure, &["password"]),
             }
@@ -174,12 +151,12 @@ fn TwoFactor() -> impl IntoView {
     }
 }
 
-/// Runs `method path` and reloads (or reports) on the answer.
-fn act(method: Method, path: String, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) {
+/// Sends `call` and reloads (or reports) on the answer.
+fn act(call: Call<()>, reload: Trigger, notice: RwSignal<Option<(bool, String)>>) {
     let i18n = use_i18n();
     leptos::task::spawn_local(async move {
-        match client::call::<()>(method, &path, None::<&()>).await {
-            Ok(_) => reload.update(|n| *n += 1),
+        match call.await {
+            Ok(_) => reload.notify(),
             Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
         }
     });
@@ -188,65 +165,43 @@ fn act(method: Method, path: String, reload: RwSignal<u32>, notice: RwSignal<Opt
 #[component]
 fn Sessions() -> impl IntoView {
     let i18n = use_i18n();
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None);
-    let sessions = LocalResource::new(move || {
-        reload.track();
-        async move { client::get::<Vec<Session>>("/v1/user/sessions").await }
-    });
+    let sessions = Listing::new(client::list_sessions);
+    let row = move |s: Session| {
+        let id = s.id;
+        view! {
+            <tr data-current=s.current.to_string()>
+                <td>
+                    {s.user_agent}
+                    {s.current.then(|| view! { " " <span class="badge approved">{i18n.t(T::ThisDevice)}</span> })}
+                </td>
+                <td>{s.ip}</td>
+                <td>{format_time(s.create_time)}</td>
+                <td>{format_time(s.last_seen_time)}</td>
+                <td class="actions">
+                    {(!s.current).then(|| view! {
+                        <button type="button" class="secondary" on:click=move |_| act(client::end_session(&id), sessions.reload, notice)>
+                            {i18n.t(T::End)}
+                        </button>
+                    })}
+                </td>
+            </tr>
+        }
+    };
     view! {
         <section class="card wide" id="sessions">
             <h2>{i18n.t(T::Sessions)}</h2>
             <Notice message=notice />
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::Device)}</th>
-                            <th>{i18n.t(T::Address)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::LastSeen)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match sessions.get() {
-                            None => note_row("5", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("5", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                envelope
-                                    .data
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|s| {
-                                        let path = format!("/v1/user/sessions/{}", s.id);
-                                        view! {
-                                            <tr data-current=s.current.to_string()>
-                                                <td>
-                                                    {s.user_agent}
-                                                    {s.current.then(|| view! { " " <span class="badge approved">{i18n.t(T::ThisDevice)}</span> })}
-                                                </td>
-                                                <td>{s.ip}</td>
-                                                <td>{format_time(s.create_time)}</td>
-                                                <td>{format_time(s.last_seen_time)}</td>
-                                                <td class="actions">
-                                                    {(!s.current).then(|| view! {
-                                                        <button type="button" class="secondary" on:click=move |_| act(Method::Delete, path.clone(), reload, notice)>
-                                                            {i18n.t(T::End)}
-                                                        </button>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable list=sessions columns="5" row>
+                    <th>{i18n.t(T::Device)}</th>
+                    <th>{i18n.t(T::Address)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::LastSeen)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
-            <button type="button" class="secondary" on:click=move |_| act(Method::Delete, "/v1/user/sessions".into(), reload, notice)>
+            <button type="button" class="secondary" on:click=move |_| act(client::end_other_sessions(), sessions.reload, notice)>
                 {i18n.t(T::EndOthers)}
             </button>
         </section>
@@ -256,16 +211,12 @@ fn Sessions() -> impl IntoView {
 #[component]
 fn Tokens() -> impl IntoView {
     let i18n = use_i18n();
-    let reload = RwSignal::new(0u32);
     let errors = FormErrors::new();
     let name = RwSignal::new(String::new());
     let days = RwSignal::new("30".to_owned());
     let scope = RwSignal::new(TokenScope::Read);
     let created = RwSignal::new(None::<String>);
-    let tokens = LocalResource::new(move || {
-        reload.track();
-        async move { client::get::<Vec<PersonalToken>>("/v1/user/tokens").await }
-    });
+    let tokens = Listing::new(client::list_tokens);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
@@ -299,14 +250,32 @@ fn Tokens() -> impl IntoView {
             scope: scope.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match client::call::<CreatedToken>(Method::Post, "/v1/user/tokens", Some(&body)).await {
+            match client::create_token(&body).await {
                 Ok(envelope) => {
                     created.set(envelope.data.map(|d| d.token));
-                    reload.update(|n| *n += 1);
+                    tokens.reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, &["name", "expiresInDays"]),
             }
         });
+    };
+    let row = move |t: PersonalToken| {
+        let id = t.id;
+        let last_used = t.last_used_time;
+        view! {
+            <tr data-token=t.name.clone()>
+                <td>{t.name.clone()}</td>
+                <td>{t.scope.as_str()}</td>
+                <td>{format_time(t.create_time)}</td>
+                <td>{format_time(t.expire_time)}</td>
+                <td>{move || last_used.map(format_time).unwrap_or_else(|| i18n.now(T::Never).to_owned())}</td>
+                <td class="actions">
+                    <button type="button" class="danger" on:click=move |_| act(client::revoke_token(id), tokens.reload, errors.general)>
+                        {i18n.t(T::Revoke)}
+                    </button>
+                </td>
+            </tr>
+        }
     };
     view! {
         <section class="card wide" id="tokens">
@@ -334,50 +303,14 @@ fn Tokens() -> impl IntoView {
                 <button type="submit">{i18n.t(T::CreateToken)}</button>
             </form>
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::TokenName)}</th>
-                            <th>{i18n.t(T::Scope)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::Expires)}</th>
-                            <th>{i18n.t(T::LastSeen)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match tokens.get() {
-                            None => note_row("6", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("6", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                envelope
-                                    .data
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|t| {
-                                        let path = format!("/v1/user/tokens/{}", t.id);
-                                        let last_used = t.last_used_time;
-                                        view! {
-                                            <tr data-token=t.name.clone()>
-                                                <td>{t.name.clone()}</td>
-                                                <td>{t.scope.as_str()}</td>
-                                                <td>{format_time(t.create_time)}</td>
-                                                <td>{format_time(t.expire_time)}</td>
-                                                <td>{move || last_used.map(format_time).unwrap_or_else(|| i18n.now(T::Never).to_owned())}</td>
-                                                <td class="actions">
-                                                    <button type="button" class="danger" on:click=move |_| act(Method::Delete, path.clone(), reload, errors.general)>
-                                                        {i18n.t(T::Revoke)}
-                                                    </button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable list=tokens columns="6" row>
+                    <th>{i18n.t(T::TokenName)}</th>
+                    <th>{i18n.t(T::Scope)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::Expires)}</th>
+                    <th>{i18n.t(T::LastSeen)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
         </section>
     }

@@ -1,17 +1,16 @@
 //! Users (roles 3 and 4): the table with paging, sorting, filters and the pending queue,
 //! the actions each role may take on a row, and creating a user.
 
-use super::FormErrors;
 use super::register::{NewUserFields, NewUserForm, USER_FIELDS};
-use crate::client::{self, Method};
+use crate::client::{self, Call};
 use crate::components::{
-    BusinessPicker, Confirm, Field, Notice, Pager, PasswordChecklist, error_row, format_time, note_row,
-    role_text, user_badge,
+    BusinessPicker, Confirm, Field, FormErrors, ListTable, Listing, Notice, Pager, PasswordChecklist,
+    format_time, role_text, user_badge,
 };
 use crate::i18n::{T, use_i18n};
 use crate::model::{
-    Created, Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder,
-    UserQuery, UserStatus,
+    Page, PageSize, PasswordReset, Role, SortOrder, StatusFilter, User, UserAudit, UserOrder, UserQuery,
+    UserStatus,
 };
 use crate::rules::{Password, Text};
 use crate::session::use_session;
@@ -36,11 +35,9 @@ pub fn Users() -> impl IntoView {
     );
     // `/users?name=alice`: the audit log links its users here.
     let name = RwSignal::new(use_query_map().get_untracked().get("name").unwrap_or_default());
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<(bool, String)>);
 
-    let users = LocalResource::new(move || {
-        reload.track();
+    let users = Listing::new(move || {
         let query = UserQuery {
             order_by: order_by.get(),
             order: order.get(),
@@ -51,15 +48,9 @@ pub fn Users() -> impl IntoView {
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
         };
-        async move { client::get::<Vec<User>>(&client::with_query("/v1/admin/user", &query)).await }
+        client::list_users(&query)
     });
-    let total = Signal::derive(move || {
-        users
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|e| e.total)
-            .unwrap_or(0)
-    });
+    let total = users.total();
     let is_system_admin = move || session.role() == Some(Role::SystemAdmin);
 
     let sort_by = move |key: UserOrder| {
@@ -152,51 +143,35 @@ pub fn Users() -> impl IntoView {
                 }}
             </div>
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th aria-sort=aria_sort(UserOrder::Id)>
-                                <button type="button" class="link" on:click=move |_| sort_by(UserOrder::Id)>
-                                    {i18n.t(T::Id)}
-                                    {arrow(UserOrder::Id)}
-                                </button>
-                            </th>
-                            <th aria-sort=aria_sort(UserOrder::UserName)>
-                                <button type="button" class="link" on:click=move |_| sort_by(UserOrder::UserName)>
-                                    {i18n.t(T::UserName)}
-                                    {arrow(UserOrder::UserName)}
-                                </button>
-                            </th>
-                            <th>{i18n.t(T::RealName)}</th>
-                            <th>{i18n.t(T::Phone)}</th>
-                            <th>{i18n.t(T::Status)}</th>
-                            <th>{i18n.t(T::Role)}</th>
-                            <th>{i18n.t(T::Created)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match users.get() {
-                            None => note_row("8", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("8", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                let rows = envelope.data.unwrap_or_default();
-                                if rows.is_empty() {
-                                    note_row("8", i18n.t(T::NothingHere))
-                                } else {
-                                    rows.into_iter()
-                                        .map(|user| view! { <UserRow user reload notice /> })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable
+                    list=users
+                    columns="8"
+                    empty=T::NothingHere
+                    row=move |user| view! { <UserRow user reload=users.reload notice /> }
+                >
+                    <th aria-sort=aria_sort(UserOrder::Id)>
+                        <button type="button" class="link" on:click=move |_| sort_by(UserOrder::Id)>
+                            {i18n.t(T::Id)}
+                            {arrow(UserOrder::Id)}
+                        </button>
+                    </th>
+                    <th aria-sort=aria_sort(UserOrder::UserName)>
+                        <button type="button" class="link" on:click=move |_| sort_by(UserOrder::UserName)>
+                            {i18n.t(T::UserName)}
+                            {arrow(UserOrder::UserName)}
+                        </button>
+                    </th>
+                    <th>{i18n.t(T::RealName)}</th>
+                    <th>{i18n.t(T::Phone)}</th>
+                    <th>{i18n.t(T::Status)}</th>
+                    <th>{i18n.t(T::Role)}</th>
+                    <th>{i18n.t(T::Created)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
             <Pager page size total />
         </section>
-        <CreateUser reload />
+        <CreateUser reload=users.reload />
     }
 }
 
@@ -211,7 +186,7 @@ enum Pending {
 }
 
 #[component]
-fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+fn UserRow(user: User, reload: Trigger, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let asking = RwSignal::new(Pending::Nothing);
@@ -229,16 +204,16 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     let untouchable = user.role == Role::SystemAdmin;
 
     let who = StoredValue::new(user.user.clone());
-    let act = move |method: Method, path: String, body: Option<serde_json::Value>, done: T| {
+    let act = move |call: Call<()>, done: T| {
         let who = who.get_value();
         leptos::task::spawn_local(async move {
-            let reply = client::call::<()>(method, &path, body.as_ref()).await;
+            let reply = call.await;
             asking.set(Pending::Nothing);
             match reply {
                 Ok(_) => {
                     notice.set(Some((true, i18n.fill(done, &who))));
                     session.touch();
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
@@ -246,14 +221,13 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
     };
     let set_status = {
         move |status: UserStatus| {
-            let body = serde_json::to_value(UserAudit { status }).ok();
             let done = match status {
                 UserStatus::Approved => T::NameApproved,
                 UserStatus::NotApproved => T::NameRejected,
                 UserStatus::Forbidden => T::NameForbidden,
                 UserStatus::Pending => T::Done,
             };
-            act(Method::Put, format!("/v1/admin/user/{id}"), body, done);
+            act(client::audit_user(id, &UserAudit { status }), done);
         }
     };
     let reset = move |ev: leptos::ev::SubmitEvent| {
@@ -265,9 +239,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
             return;
         };
         act(
-            Method::Put,
-            format!("/v1/admin/user/{id}/password"),
-            serde_json::to_value(PasswordReset { password }).ok(),
+            client::reset_password(id, &PasswordReset { password }),
             T::NamePasswordReset,
         );
     };
@@ -311,7 +283,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             view! {
                                 <Confirm
                                     question=format!("{} ({name})", i18n.now(T::ConfirmDelete))
-                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}"), None, T::NameDeleted)
+                                    on_yes=move |_| act(client::delete_user(id), T::NameDeleted)
                                     on_no=move |_| asking.set(Pending::Nothing)
                                 />
                             }
@@ -321,7 +293,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
                             view! {
                                 <Confirm
                                     question=format!("{} ({name})", i18n.now(T::ConfirmResetTwoFactor))
-                                    on_yes=move |_| act(Method::Delete, format!("/v1/admin/user/{id}/totp"), None, T::NameTwoFactorReset)
+                                    on_yes=move |_| act(client::reset_totp(id), T::NameTwoFactorReset)
                                     on_no=move |_| asking.set(Pending::Nothing)
                                 />
                             }
@@ -406,7 +378,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, Str
 }
 
 #[component]
-fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
+fn CreateUser(reload: Trigger) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let form = NewUserForm::new();
@@ -421,12 +393,12 @@ fn CreateUser(reload: RwSignal<u32>) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let name = new_user.user.as_str().to_owned();
-            match client::call::<Created>(Method::Post, "/v1/admin/user", Some(&new_user)).await {
+            match client::create_user(&new_user).await {
                 Ok(_) => {
                     form.reset();
                     business_id.set(None);
                     errors.success(i18n.fill(T::NameCreated, name));
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, USER_FIELDS),
             }

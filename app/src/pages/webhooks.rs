@@ -2,13 +2,12 @@
 //! secret shown once, edit, enable or disable, delete) and each endpoint's deliveries
 //! (status, attempts, last answer, next attempt, send a failed one again).
 
-use super::FormErrors;
-use crate::client::{self, Method};
-use crate::components::{Confirm, Field, Notice, Pager, error_row, format_time, note_row};
-use crate::i18n::{T, use_i18n};
-use crate::model::{
-    CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, Page, PageQuery, PageSize, Webhook, WebhookChange,
+use crate::client::{self, Call};
+use crate::components::{
+    Confirm, CopyButton, Field, FormErrors, ListTable, Listing, Notice, Pager, format_time,
 };
+use crate::i18n::{T, use_i18n};
+use crate::model::{Delivery, DeliveryStatus, NewWebhook, Page, PageQuery, PageSize, Webhook, WebhookChange};
 use crate::rules::{Description, EventPattern, WebhookUrl};
 use leptos::prelude::*;
 
@@ -25,48 +24,29 @@ fn patterns(text: &str) -> Option<Vec<EventPattern>> {
 #[component]
 pub fn Webhooks() -> impl IntoView {
     let i18n = use_i18n();
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None);
-    let hooks = LocalResource::new(move || {
-        reload.track();
-        async move { client::get::<Vec<Webhook>>("/v1/admin/webhooks").await }
-    });
+    let hooks = Listing::new(client::list_webhooks);
     view! {
         <section class="card wide" id="webhooks">
             <h1>{i18n.t(T::Webhooks)}</h1>
             <p>{i18n.t(T::WebhooksText)}</p>
             <Notice message=notice />
             <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th>{i18n.t(T::Url)}</th>
-                            <th>{i18n.t(T::Events)}</th>
-                            <th>{i18n.t(T::Description)}</th>
-                            <th>{i18n.t(T::Status)}</th>
-                            <th>{i18n.t(T::Actions)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || match hooks.get() {
-                            None => note_row("5", i18n.t(T::Loading)),
-                            Some(Err(failure)) => error_row("5", crate::refusals::shown(i18n, &failure)),
-                            Some(Ok(envelope)) => {
-                                let list = envelope.data.unwrap_or_default();
-                                if list.is_empty() {
-                                    return note_row("5", i18n.t(T::NothingHere));
-                                }
-                                list.into_iter()
-                                    .map(|hook| view! { <HookRow hook reload notice /> })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </tbody>
-                </table>
+                <ListTable
+                    list=hooks
+                    columns="5"
+                    empty=T::NothingHere
+                    row=move |hook| view! { <HookRow hook reload=hooks.reload notice /> }
+                >
+                    <th>{i18n.t(T::Url)}</th>
+                    <th>{i18n.t(T::Events)}</th>
+                    <th>{i18n.t(T::Description)}</th>
+                    <th>{i18n.t(T::Status)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
             </div>
         </section>
-        <NewHook reload />
+        <NewHook reload=hooks.reload />
     }
 }
 
@@ -79,32 +59,28 @@ enum Open {
 }
 
 #[component]
-fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+fn HookRow(hook: Webhook, reload: Trigger, notice: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     let i18n = use_i18n();
     let open = RwSignal::new(Open::Nothing);
     let id = hook.id;
-    let path = format!("/v1/admin/webhooks/{id}");
-    let act = move |method: Method, path: String, body: Option<WebhookChange>| {
+    let act = move |call: Call<()>| {
         leptos::task::spawn_local(async move {
-            match client::call::<()>(method, &path, body.as_ref()).await {
+            match call.await {
                 Ok(_) => {
                     notice.set(Some((true, i18n.now(T::Done).to_owned())));
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
         });
     };
     let enabled = hook.enabled;
-    let toggle = {
-        let path = path.clone();
-        move |_| {
-            let change = WebhookChange {
-                enabled: Some(!enabled),
-                ..Default::default()
-            };
-            act(Method::Put, path.clone(), Some(change));
-        }
+    let toggle = move |_| {
+        let change = WebhookChange {
+            enabled: Some(!enabled),
+            ..Default::default()
+        };
+        act(client::change_webhook(id, &change));
     };
     let url = hook.url.clone();
     view! {
@@ -134,12 +110,11 @@ fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, 
         {move || match open.get() {
             Open::Nothing => ().into_any(),
             Open::Delete => {
-                let path = path.clone();
                 view! {
                     <tr><td colspan="5">
                         <Confirm
                             question=format!("{} ({url})", i18n.now(T::ConfirmDeleteWebhook))
-                            on_yes=move |_| act(Method::Delete, path.clone(), None)
+                            on_yes=move |_| act(client::delete_webhook(id))
                             on_no=move |_| open.set(Open::Nothing)
                         />
                     </td></tr>
@@ -155,7 +130,7 @@ fn HookRow(hook: Webhook, reload: RwSignal<u32>, notice: RwSignal<Option<(bool, 
 fn EditHook(
     hook: Webhook,
     open: RwSignal<Open>,
-    reload: RwSignal<u32>,
+    reload: Trigger,
     notice: RwSignal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -184,11 +159,11 @@ fn EditHook(
             enabled: None,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<()>(Method::Put, &format!("/v1/admin/webhooks/{id}"), Some(&change)).await {
+            match client::change_webhook(id, &change).await {
                 Ok(_) => {
                     open.set(Open::Nothing);
                     notice.set(Some((true, i18n.now(T::Done).to_owned())));
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, &["url", "events", "description"]),
             }
@@ -241,7 +216,7 @@ fn HookFields(
 }
 
 #[component]
-fn NewHook(reload: RwSignal<u32>) -> impl IntoView {
+fn NewHook(reload: Trigger) -> impl IntoView {
     let i18n = use_i18n();
     let url = RwSignal::new(String::new());
     let events = RwSignal::new("*".to_owned());
@@ -267,10 +242,10 @@ fn NewHook(reload: RwSignal<u32>) -> impl IntoView {
             description,
         };
         leptos::task::spawn_local(async move {
-            match client::call::<CreatedWebhook>(Method::Post, "/v1/admin/webhooks", Some(&body)).await {
+            match client::create_webhook(&body).await {
                 Ok(envelope) => {
                     secret.set(envelope.data.map(|d| d.secret));
-                    reload.update(|n| *n += 1);
+                    reload.notify();
                 }
                 Err(failure) => errors.show(i18n, &failure, &["url", "events", "description"]),
             }
@@ -284,9 +259,7 @@ fn NewHook(reload: RwSignal<u32>) -> impl IntoView {
                 <div class="notice ok" role="status">
                     <p>{i18n.t(T::SecretShownOnce)}</p>
                     <input id="new-secret" readonly value=secret.clone() aria-label=i18n.t(T::Secret) />
-                    <button type="button" class="secondary" on:click=move |_| super::security::copy(secret.clone(), errors.general, i18n.now(T::Copied))>
-                        {i18n.t(T::Copy)}
-                    </button>
+                    <CopyButton text=secret notice=errors.general />
                 </div>
             })}
             <form class="form" novalidate on:submit=create>
@@ -302,82 +275,62 @@ fn Deliveries(id: i64) -> impl IntoView {
     let i18n = use_i18n();
     let page = RwSignal::new(1u32);
     let size = RwSignal::new(10u32);
-    let reload = RwSignal::new(0u32);
     let notice = RwSignal::new(None);
-    let list = LocalResource::new(move || {
-        reload.track();
+    let list = Listing::new(move || {
         let query = PageQuery {
             page: Page::new(page.get()).unwrap_or_default(),
             page_size: PageSize::new(size.get()).unwrap_or_default(),
         };
-        let path = client::with_query(&format!("/v1/admin/webhooks/{id}/deliveries"), &query);
-        async move { client::get::<Vec<Delivery>>(&path).await }
+        client::list_deliveries(id, &query)
     });
-    let total = Signal::derive(move || list.get().and_then(|r| r.ok()).and_then(|e| e.total).unwrap_or(0));
+    let total = list.total();
     let retry = move |delivery: i64| {
         leptos::task::spawn_local(async move {
-            let path = format!("/v1/admin/webhooks/{id}/deliveries/{delivery}/retry");
-            match client::call::<()>(Method::Post, &path, None::<&()>).await {
-                Ok(_) => reload.update(|n| *n += 1),
+            match client::retry_delivery(id, delivery).await {
+                Ok(_) => list.reload.notify(),
                 Err(failure) => notice.set(Some((false, crate::refusals::shown(i18n, &failure)))),
             }
         });
     };
+    let row = move |d: Delivery| {
+        let (tone, label) = match d.status {
+            DeliveryStatus::Pending => ("pending", T::DeliveryPending),
+            DeliveryStatus::Delivered => ("approved", T::DeliveryDelivered),
+            DeliveryStatus::Failed => ("refused", T::DeliveryFailed),
+        };
+        let answer = match (d.last_status_code, d.last_error.clone()) {
+            (_, Some(error)) => error,
+            (Some(code), None) => format!("HTTP {code}"),
+            (None, None) => String::new(),
+        };
+        let delivery = d.id;
+        view! {
+            <tr data-delivery=d.id.to_string() data-status=d.status.as_str()>
+                <td><code>{d.kind.clone()}</code></td>
+                <td><span class=format!("badge {tone}")>{i18n.t(label)}</span></td>
+                <td>{d.attempts}</td>
+                <td class="wrap">{answer}</td>
+                <td>{(d.status == DeliveryStatus::Pending).then(|| format_time(d.next_attempt_time))}</td>
+                <td>{format_time(d.create_time)}</td>
+                <td class="actions">
+                    {(d.status == DeliveryStatus::Failed).then(|| view! {
+                        <button type="button" class="secondary" on:click=move |_| retry(delivery)>{i18n.t(T::SendAgain)}</button>
+                    })}
+                </td>
+            </tr>
+        }
+    };
     view! {
         <Notice message=notice />
-        <table class="deliveries">
-            <thead>
-                <tr>
-                    <th>{i18n.t(T::Action)}</th>
-                    <th>{i18n.t(T::Status)}</th>
-                    <th>{i18n.t(T::Attempts)}</th>
-                    <th>{i18n.t(T::LastAnswer)}</th>
-                    <th>{i18n.t(T::NextAttempt)}</th>
-                    <th>{i18n.t(T::Created)}</th>
-                    <th>{i18n.t(T::Actions)}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {move || match list.get() {
-                    None => note_row("7", i18n.t(T::Loading)),
-                    Some(Err(failure)) => error_row("7", crate::refusals::shown(i18n, &failure)),
-                    Some(Ok(envelope)) => envelope
-                        .data
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|d| {
-                            let (tone, label) = match d.status {
-                                DeliveryStatus::Pending => ("pending", T::DeliveryPending),
-                                DeliveryStatus::Delivered => ("approved", T::DeliveryDelivered),
-                                DeliveryStatus::Failed => ("refused", T::DeliveryFailed),
-                            };
-                            let answer = match (d.last_status_code, d.last_error.clone()) {
-                                (_, Some(error)) => error,
-                                (Some(code), None) => format!("HTTP {code}"),
-                                (None, None) => String::new(),
-                            };
-                            let delivery = d.id;
-                            view! {
-                                <tr data-delivery=d.id.to_string() data-status=d.status.as_str()>
-                                    <td><code>{d.kind.clone()}</code></td>
-                                    <td><span class=format!("badge {tone}")>{i18n.t(label)}</span></td>
-                                    <td>{d.attempts}</td>
-                                    <td class="wrap">{answer}</td>
-                                    <td>{(d.status == DeliveryStatus::Pending).then(|| format_time(d.next_attempt_time))}</td>
-                                    <td>{format_time(d.create_time)}</td>
-                                    <td class="actions">
-                                        {(d.status == DeliveryStatus::Failed).then(|| view! {
-                                            <button type="button" class="secondary" on:click=move |_| retry(delivery)>{i18n.t(T::SendAgain)}</button>
-                                        })}
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()
-                        .into_any(),
-                }}
-            </tbody>
-        </table>
+        <ListTable list columns="7" attr:class="deliveries" row>
+            <th>{i18n.t(T::Action)}</th>
+            <th>{i18n.t(T::Status)}</th>
+            <th>{i18n.t(T::Attempts)}</th>
+            <th>{i18n.t(T::LastAnswer)}</th>
+            <th>{i18n.t(T::NextAttempt)}</th>
+            <th>{i18n.t(T::Created)}</th>
+            <th>{i18n.t(T::Actions)}</th>
+        </ListTable>
         <Pager page size total />
     }
 }
