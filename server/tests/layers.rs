@@ -31,7 +31,7 @@ const STOREYS: &[(&str, &[&str])] = &[
     ("auth", &["auth"]),
     (
         "base",
-        &["clock", "db", "config", "error", "extract", "limits", "state"],
+        &["clock", "db", "config", "error", "extract", "limits", "net", "state"],
     ),
 ];
 
