@@ -309,16 +309,41 @@ impl DatabaseUrl {
 }
 
 impl fmt::Display for DatabaseUrl {
-    /// `postgres://user:secret@host/db` shows as `postgres://user:***@host/db`.
+    /// Everything secret masked: `postgres://user:secret@host/db?password=x` shows as
+    /// `postgres://user:***@host/db?password=***`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = &self.0;
-        if let Some((scheme, rest)) = url.split_once("://")
-            && let Some((userinfo, host)) = rest.split_once('@')
-            && let Some((user, _password)) = userinfo.split_once(':')
-        {
-            return write!(f, "{scheme}://{user}:***@{host}");
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return f.write_str(url);
+        };
+        // The user info ends at the last `@`: a password may hold `@`, `/`, `?` or `:`.
+        // (An `@` further right only masks more.)
+        let (userinfo, after) = match rest.rsplit_once('@') {
+            Some((userinfo, after)) => (Some(userinfo), after),
+            None => (None, rest),
+        };
+        let (location, query) = match after.split_once('?') {
+            Some((location, query)) => (location, Some(query)),
+            None => (after, None),
+        };
+        match userinfo {
+            Some(userinfo) => match userinfo.split_once(':') {
+                Some((user, _)) => write!(f, "{scheme}://{user}:***@{location}")?,
+                None => write!(f, "{scheme}://{userinfo}@{location}")?,
+            },
+            None => write!(f, "{scheme}://{location}")?,
         }
-        f.write_str(url)
+        if let Some(query) = query {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("pass") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            write!(f, "?{}", pairs.join("&"))?;
+        }
+        Ok(())
     }
 }
 
@@ -409,5 +434,25 @@ mod tests {
         assert_eq!(url.dialect(), Ok(Dialect::Postgres));
         let url = DatabaseUrl::parse("sqlite://data/ote.db").unwrap();
         assert_eq!(url.to_string(), "sqlite://data/ote.db");
+        for (raw, shown) in [
+            // A password holding `@`, `?` or `/`: nothing of it shows.
+            ("postgres://ote:p@ss?w/rd@db/ote", "postgres://ote:***@db/ote"),
+            (
+                "postgres://ote:s3cret@db/ote?sslmode=require&password=s3cret",
+                "postgres://ote:***@db/ote?sslmode=require&password=***",
+            ),
+            (
+                "postgres://db/ote?user=ote&password=s3cret",
+                "postgres://db/ote?user=ote&password=***",
+            ),
+            (
+                "postgres://db/ote?sslpassword=s3cret",
+                "postgres://db/ote?sslpassword=***",
+            ),
+        ] {
+            let url = DatabaseUrl::parse(raw).unwrap();
+            assert_eq!(url.to_string(), shown, "{raw}");
+            assert!(!format!("{url:?}").contains("s3cret") && !format!("{url:?}").contains("ss?w"));
+        }
     }
 }

@@ -14,6 +14,7 @@ use crate::config::{AdminCommand, Command, DatabaseUrl, Dialect};
 use crate::db::Db;
 use crate::rows::user as rows;
 use app::rules::Password;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Why a command failed: printed as one line, and the process exits non-zero.
@@ -156,20 +157,35 @@ async fn backup(db: &Db, file: &Path) -> Result<String, ConsoleError> {
                 .into(),
         ));
     }
-    if file.exists() {
-        return Err(ConsoleError::Backup(format!(
-            "{} exists already; name a new file",
-            file.display()
-        )));
+    // Made here, exclusively and owner-only: never over an existing file, never through
+    // a link (a dangling one included), never readable by others (it holds every secret
+    // of the database). `VACUUM INTO` then fills the empty file it finds.
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(file);
+    if let Err(err) = created {
+        return Err(ConsoleError::Backup(
+            if err.kind() == std::io::ErrorKind::AlreadyExists {
+                format!(
+                    "{} exists already (a file or a link); name a new file",
+                    file.display()
+                )
+            } else {
+                format!("cannot create {}: {err}", file.display())
+            },
+        ));
     }
     let target = file
         .to_str()
         .ok_or_else(|| ConsoleError::Backup(format!("{} is not a UTF-8 path", file.display())))?;
-    sqlx::query("VACUUM INTO $1")
-        .bind(target)
-        .execute(&db.pool)
-        .await
-        .map_err(|err| ConsoleError::Backup(format!("cannot write {target}: {err}")))?;
+    let written = sqlx::query("VACUUM INTO $1").bind(target).execute(&db.pool).await;
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(file);
+        return Err(ConsoleError::Backup(format!("cannot write {target}: {err}")));
+    }
     let written = std::fs::File::open(file)
         .and_then(|copy| {
             copy.sync_all()?;

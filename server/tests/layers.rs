@@ -31,7 +31,9 @@ const STOREYS: &[(&str, &[&str])] = &[
     ("auth", &["auth"]),
     (
         "base",
-        &["clock", "db", "config", "error", "extract", "limits", "net", "state"],
+        &[
+            "clock", "db", "config", "error", "extract", "limits", "net", "state",
+        ],
     ),
 ];
 

@@ -266,16 +266,51 @@ pub fn sqlite_path(url: &str) -> &str {
     path.split('?').next().unwrap_or_default()
 }
 
-/// `sqlite://data/ote.db` → make sure `data/` exists, so a first start just works.
+/// `sqlite://data/ote.db` → make sure `data/` exists, so a first start just works, and
+/// that the database is its owner's alone: the folder a new one is made in is 0700, the
+/// file 0600 (made before SQLite opens it: its WAL and shared-memory files take the
+/// database file's mode), and an older, more open database is narrowed to 0600. The
+/// database holds every secret the portal keeps (SPEC.md section 13).
 fn prepare_sqlite_file(url: &str) -> Result<(), sqlx::Error> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let path = sqlite_path(url);
-    if path.is_empty() || path == ":memory:" {
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
         return Ok(());
     }
-    if let Some(parent) = std::path::Path::new(path).parent()
+    let path = std::path::Path::new(path);
+    if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
+        && !parent.exists()
     {
-        std::fs::create_dir_all(parent)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(err) => return Err(err.into()),
+    }
+    for file in [path.to_owned(), suffixed(path, "-wal"), suffixed(path, "-shm")] {
+        if let Ok(meta) = std::fs::symlink_metadata(&file)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            tracing::warn!(file = %file.display(), "the database file was readable by others; it is the owner's alone now (0600)");
+        }
     }
     Ok(())
+}
+
+fn suffixed(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
 }

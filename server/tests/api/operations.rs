@@ -476,3 +476,71 @@ async fn backup_under_concurrent_writes_holds_every_acknowledged_write_and_passe
     let (ok, _, err) = console(&portal, &["backup", file.to_str().unwrap()]);
     assert!(!ok && err.contains("exists already"), "{err}");
 }
+
+#[tokio::test]
+async fn the_database_its_folder_and_backups_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let portal = crate::common::BinaryPortal::start(&[]);
+    let data = portal.dir.path().join("data");
+    let database = data.join("ote.db");
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    // A write, so that the WAL exists too.
+    portal.login(ADMIN, crate::common::ADMIN_PASSWORD).await;
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for file in ["ote.db", "ote.db-wal", "ote.db-shm"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    let url = format!("sqlite://{}", database.display());
+    let backup = portal.dir.path().join("copy.db");
+    let (ok, out, err) = console_on(&url, &["backup", backup.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(mode(&backup), 0o600, "the backup");
+
+    // Never over an existing file, never through a link (a dangling one included).
+    std::fs::write(portal.dir.path().join("kept.db"), b"keep me").unwrap();
+    let target = portal.dir.path().join("elsewhere.db");
+    std::os::unix::fs::symlink(&target, portal.dir.path().join("link.db")).unwrap();
+    for name in ["kept.db", "link.db", "copy.db"] {
+        let path = portal.dir.path().join(name);
+        let (ok, out, err) = console_on(&url, &["backup", path.to_str().unwrap()]);
+        assert!(!ok && err.contains("exists already"), "{name}: {out}{err}");
+    }
+    assert_eq!(
+        std::fs::read(portal.dir.path().join("kept.db")).unwrap(),
+        b"keep me"
+    );
+    assert!(!target.exists(), "the backup went through the link");
+}
+
+#[tokio::test]
+async fn a_database_url_is_masked_whole_in_what_the_binary_prints() {
+    // Port 1 of loopback: nothing listens, so the start fails and names the URL. The
+    // password holds an `@` as is and a `/` and `?` encoded, as URLs carry them.
+    for url in [
+        "postgres://ote:p@ss%2Fw%3Frd@127.0.0.1:1/ote",
+        "postgres://127.0.0.1:1/ote?user=ote&password=pa55word-in-query",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ote-portal"))
+            .env("DATABASE_URL", url)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("the binary runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!output.status.success(), "{printed}");
+        assert!(printed.contains("DATABASE_URL"), "{printed}");
+        for secret in ["p@ss", "ss%2F", "3Frd", "pa55word"] {
+            assert!(!printed.contains(secret), "{secret} in: {printed}");
+        }
+    }
+}
