@@ -169,6 +169,16 @@ pub struct AccountSettings {
     /// dropped sooner at any write this process hears of); 0 reads it on every request.
     #[arg(long, env = "OTE_CALLER_CACHE_MILLIS", value_name = "OTE_CALLER_CACHE_MILLIS", default_value = "1000", value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub caller_cache_millis: u64,
+
+    /// The window in which at most 10 wrong one-time codes are checked per name (or per
+    /// signed-in browser); a successful login does not clear it. Seconds.
+    #[arg(long, env = "OTE_CODE_FAILURE_WINDOW_SECONDS", value_name = "OTE_CODE_FAILURE_WINDOW_SECONDS", default_value = "86400", value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
+    pub code_failure_window_seconds: u64,
+
+    /// How long a browser that signed in keeps its device cookie, which lets it sign in
+    /// while others have locked its name (OWASP device cookies). Days.
+    #[arg(long, env = "OTE_DEVICE_COOKIE_DAYS", value_name = "OTE_DEVICE_COOKIE_DAYS", default_value = "180", value_parser = clap::value_parser!(u64).range(1..=730))]
+    pub device_cookie_days: u64,
 }
 
 /// `OTE_REQUIRE_TOTP`.

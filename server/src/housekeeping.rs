@@ -26,7 +26,12 @@ pub async fn run(state: AppState) {
 
 pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
     let now = now();
-    let failures = throttle::purge(&state.db, now).await?;
+    let failures = throttle::purge(
+        &state.db,
+        state.config.accounts.code_failure_window_seconds as i64,
+        now,
+    )
+    .await?;
     let revocations = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
         .bind(now - token::LEEWAY_SECONDS as i64)
         .execute(&state.db.pool)

@@ -34,6 +34,7 @@ pub mod net;
 pub mod state;
 
 use crate::auth::callers::Callers;
+use crate::auth::device::DeviceCookies;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::bootstrap::FirstAdmin;
@@ -157,10 +158,17 @@ impl Portal {
         )));
         let limits = Arc::new(crate::limits::Limits::new(&config.limits));
         let config_webhooks = config.webhooks.clone();
+        // Secure when the portal says it is served over HTTPS (`OTE_HSTS`).
+        let devices = DeviceCookies::new(
+            secret.bytes(),
+            config.accounts.device_cookie_days,
+            config.limits.hsts,
+        );
         let mut state = AppState {
             db,
             config: Arc::new(config),
             tokens: Arc::new(Tokens::new(secret.bytes())),
+            devices: Arc::new(devices),
             passwords,
             callers,
             limits,

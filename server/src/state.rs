@@ -1,7 +1,8 @@
-//! What every handler can reach: the database, the configuration, the token keys, the
+//! What every handler can reach: the database, the configuration, the token and device-cookie keys, the
 //! password hasher, the per-client limits, the webhook client, the metrics and the Leptos options.
 
 use crate::auth::callers::Callers;
+use crate::auth::device::DeviceCookies;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub tokens: Arc<Tokens>,
+    /// Signs and reads the browsers' device cookies (`auth::device`).
+    pub devices: Arc<DeviceCookies>,
     pub passwords: Arc<Passwords>,
     pub callers: Arc<Callers>,
     pub limits: Arc<Limits>,

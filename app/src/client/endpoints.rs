@@ -5,7 +5,7 @@ use super::{Call, Failure, Method, with_query};
 use crate::model::{
     AuditEntry, AuditQuery, Authorization, Business, BusinessAudit, BusinessQuery, Created, CreatedToken,
     CreatedWebhook, Credentials, Delivery, NewBusiness, NewPersonalToken, NewUser, NewWebhook, PageQuery,
-    PasswordChange, PasswordConfirmation, PasswordReset, PersonalToken, Queue, RecoveryCodes, Session,
+    PasswordChange, TotpDisable, PasswordReset, PersonalToken, Queue, RecoveryCodes, Session,
     TotpCode, TotpEnrolment, User, UserAudit, UserQuery, Webhook, WebhookChange,
 };
 use std::future::Future;
@@ -48,7 +48,7 @@ pub fn confirm_totp(code: &TotpCode) -> Call<RecoveryCodes> {
     Call::new(Method::Put, "/v1/user/totp".into()).with(code)
 }
 
-pub fn turn_off_totp(confirmation: &PasswordConfirmation) -> Call<()> {
+pub fn turn_off_totp(confirmation: &TotpDisable) -> Call<()> {
     Call::new(Method::Delete, "/v1/user/totp".into()).with(confirmation)
 }
 

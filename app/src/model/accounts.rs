@@ -35,11 +35,13 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-/// `DELETE /v1/user/totp`: the caller's current password.
+/// `DELETE /v1/user/totp`: the caller's current password and a current one-time code
+/// (or an unused recovery code): a stolen password alone cannot turn the factor off.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
-pub struct PasswordConfirmation {
+pub struct TotpDisable {
     pub password: Text,
+    pub code: Text,
 }
 
 /// `GET /v1/user/sessions`: one place where the caller is signed in.

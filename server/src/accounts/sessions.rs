@@ -2,7 +2,7 @@
 //! others. How a session starts and ends is `auth::session`.
 
 use crate::audit::{self, Entry};
-use crate::auth::Caller;
+use crate::auth::{Caller, session};
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::extract::SessionId;
@@ -99,12 +99,7 @@ pub async fn end_others(State(state): State<AppState>, caller: Caller) -> Reply 
     let now = now();
     let mut tx = state.db.begin_write().await?;
     caller.confirm(&state.db, &mut tx).await?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-        .bind(caller.id)
-        .bind(&current)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let ended = session::end_others(&mut tx, caller.id, &current).await?;
     if ended > 0 {
         let detail = format!("{}: {ended} other session(s) ended", caller.name);
         record(&mut tx, &caller, detail, now).await?;

@@ -4,7 +4,8 @@
 
 use crate::audit::{self, Entry};
 use crate::auth::second_factor::{self, new_recovery_codes, normalise_recovery, step_of};
-use crate::auth::{Admin, Approved, Caller, access, secret};
+use crate::auth::throttle::{self, Key};
+use crate::auth::{Admin, Approved, Caller, access, secret, session};
 use crate::clock::now;
 use crate::db::RowLock;
 use crate::error::ApiError;
@@ -13,7 +14,7 @@ use crate::limits::PasswordWork;
 use crate::reply::{Message, Reply, ok};
 use crate::rows::user::{check_own_password, find_target, refuse_self_and_system_admin};
 use crate::state::AppState;
-use app::model::{Envelope, PasswordConfirmation, RecoveryCodes, TotpCode, TotpEnrolment};
+use app::model::{Envelope, RecoveryCodes, TotpCode, TotpDisable, TotpEnrolment};
 use axum::extract::State;
 use sqlx::AssertSqlSafe;
 use totp_rs::Secret;
@@ -89,11 +90,11 @@ pub async fn enrol(State(state): State<AppState>, Approved(caller): Approved) ->
     ok(Envelope::data(TotpEnrolment { secret, uri, qr_svg }))
 }
 
-/// Confirm the new secret with a code from the app: two-factor sign-in is on, and the
-/// answer holds the recovery codes (shown only now).
+/// Confirm the new secret with a code from the app: two-factor sign-in is on, every other
+/// session of the caller ends, and the answer holds the recovery codes (shown only now).
 #[utoipa::path(put, path = "/user/totp", tag = "totp", security(("token" = [])), request_body = TotpCode,
     responses(
-        (status = 200, description = "On; `data.recoveryCodes` are ten single-use codes", body = Envelope<RecoveryCodes>),
+        (status = 200, description = "On; the caller's other sessions ended; `data.recoveryCodes` are ten single-use codes", body = Envelope<RecoveryCodes>),
         (status = 401, description = "No valid token", body = Message),
         (status = 403, description = "Not approved, or asked with a personal token", body = Message),
         (status = 409, description = "No enrolment started, or two-factor sign-in is already on", body = Message),
@@ -152,10 +153,15 @@ pub async fn confirm(
             .execute(&mut *tx)
             .await?;
     }
+    // Whoever else was signed in did so without the factor now required.
+    let ended = session::end_others(&mut tx, caller.id, &caller.claims()?.sid).await?;
     let entry = Entry::own(
         &caller,
         "user.totp_enable",
-        format!("{}: two-factor sign-in on", caller.name),
+        format!(
+            "{}: two-factor sign-in on; {ended} other session(s) ended",
+            caller.name
+        ),
     );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
@@ -164,23 +170,24 @@ pub async fn confirm(
     }))
 }
 
-/// Turn two-factor sign-in off with the caller's password.
-#[utoipa::path(delete, path = "/user/totp", tag = "totp", security(("token" = [])), request_body = PasswordConfirmation,
+/// Turn two-factor sign-in off with the caller's password and a current code (or a
+/// recovery code); every other session of the caller ends.
+#[utoipa::path(delete, path = "/user/totp", tag = "totp", security(("token" = [])), request_body = TotpDisable,
     responses(
-        (status = 200, description = "Off", body = Message),
+        (status = 200, description = "Off; the caller's other sessions ended", body = Message),
         (status = 401, description = "No valid token", body = Message),
         (status = 403, description = "`OTE_REQUIRE_TOTP` covers the caller, or asked with a personal token", body = Message),
         (status = 409, description = "Two-factor sign-in is not on", body = Message),
         (status = 413, description = "Body over 64 KiB", body = Message),
-        (status = 422, description = "Wrong password", body = Message),
-        (status = 429, description = "Too many wrong passwords for this name, or too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 422, description = "Wrong password, or a wrong, spent or missing code", body = Message),
+        (status = 429, description = "Too many wrong passwords or one-time codes for this name, or too many password attempts from this address; see `Retry-After`", body = Message),
         (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     _: PasswordWork,
-    Json(body): Json<PasswordConfirmation>,
+    Json(body): Json<TotpDisable>,
 ) -> Reply {
     if access::covers(state.config.accounts.require_totp, caller.role) {
         return Err(ApiError::Forbidden(
@@ -192,13 +199,36 @@ pub async fn disable(
     }
     check_own_password(&state, &caller, body.password.as_str(), "password").await?;
     let now = now();
+    // A stolen password alone cannot turn the factor off: a code is needed too, under
+    // the same budget as the login's codes.
+    let secret: String = sqlx::query_scalar("SELECT secret FROM totp WHERE user_id = $1 AND active = 1")
+        .bind(caller.id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("totp: two-factor sign-in is not on".into()))?;
+    let name =
+        throttle::key(&caller.name).ok_or_else(|| ApiError::internal("a stored name breaks the rule"))?;
+    let code = Some(&body.code);
+    let code_passed =
+        match second_factor::check(&state, &Key::Name(name), caller.id, &secret, code, now).await {
+            Ok(Some(passed)) => passed,
+            Ok(None) | Err(ApiError::Unauthorized(_)) => {
+                return Err(ApiError::unprocessable("code", "is not valid"));
+            }
+            Err(err) => return Err(err),
+        };
     let mut tx = state.db.begin_write().await?;
     caller.confirm(&state.db, &mut tx).await?;
+    code_passed.keep_failures(&mut tx).await?;
     second_factor::remove(&mut tx, caller.id).await?;
+    let ended = session::end_others(&mut tx, caller.id, &caller.claims()?.sid).await?;
     let entry = Entry::own(
         &caller,
         "user.totp_disable",
-        format!("{}: two-factor sign-in off", caller.name),
+        format!(
+            "{}: two-factor sign-in off; {ended} other session(s) ended",
+            caller.name
+        ),
     );
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;

@@ -1,8 +1,9 @@
 //! `/v1/authorization`: log in, refresh, log out, and who am I.
 
-use crate::auth::{Caller, access, second_factor, session, throttle};
+use crate::auth::throttle::{self, Budget, Key};
+use crate::auth::{Caller, access, second_factor, session};
 use crate::clock::now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::limits::{ClientAddr, PasswordWork};
 use crate::reply::{Message, Reply, ok};
@@ -10,8 +11,8 @@ use crate::state::AppState;
 use app::model::{Authorization, Credentials, Envelope, UserStatus};
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::USER_AGENT;
-use std::sync::atomic::{AtomicBool, Ordering};
+use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::response::{AppendHeaders, IntoResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,7 +35,8 @@ struct LoginRow {
 }
 
 /// Log in: `{user, password}` (and `code` with two-factor sign-in) → `{token}` of a new
-/// session.
+/// session, and a device cookie (`ote_device`, HttpOnly, sent only here) that lets this
+/// browser sign in as this user while others have locked the name.
 #[utoipa::path(post, path = "/authorization", tag = "session", request_body = Credentials,
     responses(
         (status = 200, description = "`token` holds the JWT (valid one hour)", body = Message),
@@ -42,7 +44,7 @@ struct LoginRow {
         (status = 403, description = "Registration not approved, or user forbidden", body = Message),
         (status = 413, description = "Body over 64 KiB", body = Message),
         (status = 422, description = "Malformed body, or a control character in a field", body = Message),
-        (status = 429, description = "Too many failed logins for this name, or too many password attempts from this address; see `Retry-After`", body = Message),
+        (status = 429, description = "Too many failed logins for this name (or this browser's device cookie), too many wrong one-time codes, or too many password attempts from this address; see `Retry-After`", body = Message),
         (status = 503, description = "Too many password checks waiting; see `Retry-After`", body = Message),
     ))]
 pub async fn login(
@@ -51,11 +53,11 @@ pub async fn login(
     ClientAddr(ip): ClientAddr,
     headers: HeaderMap,
     Json(credentials): Json<Credentials>,
-) -> Reply {
+) -> ApiResult<impl IntoResponse> {
     let password = credentials.password.as_str();
     // A name that breaks the user-name rule matches nobody: it costs the same one
     // verification as an unknown name, and is never stored.
-    let Some(key) = throttle::key(credentials.user.as_str()) else {
+    let Some(name) = throttle::key(credentials.user.as_str()) else {
         state.passwords.verify(password, None).await?;
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
     };
@@ -65,34 +67,41 @@ pub async fn login(
                 (SELECT secret FROM totp t WHERE t.user_id = users.id AND t.active = 1) AS totp_secret \
          FROM users WHERE lower(user_name) = $1 AND deleted_at IS NULL",
     )
-    .bind(&key)
+    .bind(&name)
     .fetch_optional(&state.db.pool)
     .await?;
+    // A browser that signed in as this user before (its device cookie vouches for it) is
+    // throttled on its own: others' guesses, which lock the name, never lock it out.
+    let device = state.devices.read(&headers).filter(|device| {
+        user.as_ref()
+            .is_some_and(|u| device.vouches_for(u.id, u.token_version))
+    });
+    let key = match device {
+        Some(device) => Key::Device(device.nonce),
+        None => Key::Name(name),
+    };
     // One verification whether or not the user exists, so the timing tells nothing.
-    // A wrong code counts toward the throttle like a wrong password; a missing one (the
-    // password was right) gives its attempt back.
     let hash = user.as_ref().map(|u| u.password_hash.as_str());
-    let password_right = AtomicBool::new(false);
-    let passed = throttle::check(&state.db, &key, now, async {
-        let right = state.passwords.verify(password, hash).await?;
-        match &user {
-            Some(found) if right => {
-                password_right.store(true, Ordering::Relaxed);
-                let secret = found.totp_secret.as_deref();
-                second_factor::second_factor(&state, found.id, secret, credentials.code.as_ref(), now).await
+    let verified = state.passwords.verify(password, hash);
+    let passed = throttle::check(&state.db, &key.passwords(), Budget::PASSWORDS, now, verified).await?;
+    let (Some(user), Some(passed)) = (user, passed) else {
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
+    };
+    // The password was right. A missing or wrong code gives the password's attempt back
+    // (`passed` is dropped) and counts in the codes' own, longer budget.
+    let code_passed = match user.totp_secret.as_deref() {
+        None => None,
+        Some(secret) => {
+            let code = credentials.code.as_ref();
+            match second_factor::check(&state, &key, user.id, secret, code, now).await? {
+                Some(code_passed) => Some(code_passed),
+                None => {
+                    return Err(ApiError::Unauthorized(
+                        "code: is not valid or was used already".into(),
+                    ));
+                }
             }
-            _ => Ok(false),
         }
-    })
-    .await?;
-    let (user, passed) = match (user, passed) {
-        (Some(user), Some(passed)) => (user, passed),
-        (Some(_), None) if password_right.load(Ordering::Relaxed) => {
-            return Err(ApiError::Unauthorized(
-                "code: is not valid or was used already".into(),
-            ));
-        }
-        _ => return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())),
     };
     match UserStatus::from_code(user.status) {
         Some(UserStatus::NotApproved) => {
@@ -107,16 +116,23 @@ pub async fn login(
         .get(USER_AGENT)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .unwrap_or_default();
-    // The name starts afresh and the session begins in one commit. Session rows are no
-    // caller's yet, so this leaves the caller cache alone.
+    // The key starts afresh and the session begins in one commit; wrong codes stay counted.
+    // Session rows are no caller's yet, so this leaves the caller cache alone.
     let mut tx = state.db.begin_side_write().await?;
     passed.clear(&mut tx).await?;
+    if let Some(code_passed) = code_passed {
+        code_passed.keep_failures(&mut tx).await?;
+    }
     let sid = session::start(&mut tx, user.id, &user_agent, &ip.to_string(), now).await?;
     tx.commit().await?;
     let (token, _) = state
         .tokens
         .issue(user.id, &user.user_name, user.token_version, &sid, now)?;
-    ok(Envelope::token(token))
+    let device_cookie = state.devices.issue(user.id, user.token_version);
+    Ok((
+        AppendHeaders([(SET_COOKIE, device_cookie)]),
+        axum::Json(Envelope::<()>::token(token)),
+    ))
 }
 
 /// A new token with a new expiry; the presented one is revoked.

@@ -7,6 +7,7 @@
 
 use super::secret;
 use super::session::{self, Ending};
+use super::throttle::{self, Budget};
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::rules::Text;
@@ -71,24 +72,37 @@ pub fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-/// The login's second factor for `user_id`, whose active TOTP secret (if any) the login
-/// read with the user. `Ok(true)`: no two-factor, or a good code (now spent);
-/// `Ok(false)`: a wrong or spent code, which the throttle counts; 401 when the code is
-/// missing (the password was right, so that attempt does not count).
-pub async fn second_factor(
+/// Checks `code` (a current one-time code or an unused recovery code) for `user_id`,
+/// whose active secret is `secret`, under the code budget of `key` (a name or a
+/// device; SPEC.md section 13): a right code is spent (its step, or the recovery code)
+/// and earlier wrong ones still count; a wrong one counts. 401 when the code is missing,
+/// 429 when the budget is spent; `Ok(None)` a wrong or spent code.
+pub async fn check(
     state: &AppState,
+    key: &throttle::Key,
     user_id: i64,
-    secret: Option<&str>,
+    secret: &str,
     code: Option<&Text>,
     now: i64,
-) -> Result<bool, ApiError> {
-    let Some(secret) = secret else {
-        return Ok(true);
-    };
+) -> Result<Option<throttle::Passed>, ApiError> {
     let code = code.map(|c| c.as_str().trim()).filter(|c| !c.is_empty());
     let Some(code) = code else {
         return Err(ApiError::Unauthorized("code: a one-time code is required".into()));
     };
+    let budget = Budget::codes(state.config.accounts.code_failure_window_seconds);
+    throttle::check(
+        &state.db,
+        &key.codes(),
+        budget,
+        now,
+        take(state, user_id, secret, code, now),
+    )
+    .await
+}
+
+/// Spends `code` if it is right: the one-time code's step moves forward in one `UPDATE`
+/// (of two requests racing with one code only one wins), a recovery code is deleted.
+async fn take(state: &AppState, user_id: i64, secret: &str, code: &str, now: i64) -> Result<bool, ApiError> {
     let step_seconds = state.config.accounts.totp_step_seconds;
     if let Some(step) = step_of(secret, code, step_seconds, now)? {
         let taken = sqlx::query(
@@ -110,6 +124,7 @@ pub async fn second_factor(
     Ok(used == 1)
 }
 
+/// Removes a user's second factor (its secret and recovery codes).
 pub async fn remove(tx: &mut sqlx::AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM totp WHERE user_id = $1")
         .bind(user_id)

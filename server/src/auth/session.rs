@@ -49,6 +49,20 @@ pub async fn end_one(conn: &mut sqlx::AnyConnection, sid: &str) -> Result<(), sq
         .map(|_| ())
 }
 
+/// Ends every session of `user_id` but `keep` (the caller's own), inside the caller's
+/// write transaction; returns how many ended. Turning two-factor sign-in on or off does
+/// this too: a session opened with a stolen password must not outlive the change.
+pub async fn end_others(conn: &mut AnyConnection, user_id: i64, keep: &str) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// Sessions whose every token has expired: the last token was issued at most
 /// `OTE_SEEN_SECONDS` after the session was last seen (the housekeeping task).
 pub async fn purge(db: &Db, seen_seconds: u64, now: i64) -> Result<u64, sqlx::Error> {

@@ -224,24 +224,179 @@ async fn simultaneous_logins_with_one_code_or_one_recovery_code_let_exactly_one_
     }
 }
 
+/// Logs in from a browser holding `device` (a `name=value` cookie pair, or none): the
+/// reply and the device cookie the portal set, if any.
+async fn login_from(
+    portal: &TestPortal,
+    device: Option<&str>,
+    user: &str,
+    password: &str,
+    code: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let mut request = portal
+        .client_request(Method::POST, "/v1/authorization")
+        .json(&login_body(user, password, code));
+    if let Some(device) = device {
+        request = request.header("cookie", device);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_owned());
+    (status, cookie, response.json().await.unwrap_or(Value::Null))
+}
+
 #[tokio::test]
-async fn wrong_codes_count_toward_the_throttle_and_missing_ones_do_not() {
+async fn wrong_codes_have_a_longer_budget_that_a_successful_login_does_not_reset() {
     let portal = TestPortal::start().await;
     let (_, token) = portal.approved("guess", false).await;
     let (secret, _) = enrol(&portal, &token).await;
+    // The attacker has the password. Missing codes count for nothing.
     for _ in 0..8 {
         login_with(&portal, "guess", PASSWORD, None).await.expect(401);
     }
-    for _ in 0..5 {
-        let far = code_at(&secret, now() + 3600);
-        login_with(&portal, "guess", PASSWORD, Some(&far))
+    let wrong = || code_at(&secret, now() + 3600);
+    for _ in 0..4 {
+        login_with(&portal, "guess", PASSWORD, Some(&wrong()))
             .await
             .expect(401);
     }
-    let locked = login_with(&portal, "guess", PASSWORD, Some(&code_at(&secret, now())))
+    // The owner signs in meanwhile (and keeps this browser's device cookie).
+    let (status, device, _) =
+        login_from(&portal, None, "guess", PASSWORD, Some(&code_at(&secret, now()))).await;
+    assert_eq!(status, 200);
+    let device = device.expect("a device cookie");
+    // The attacker's budget was not reset: six more wrong codes make ten, then even a
+    // right code is refused, for longer than the password's window.
+    for _ in 0..6 {
+        login_with(&portal, "guess", PASSWORD, Some(&wrong()))
+            .await
+            .expect(401);
+    }
+    let spent = login_with(&portal, "guess", PASSWORD, Some(&code_at(&secret, now() + 30)))
         .await
         .expect(429);
-    assert!(locked.headers.contains_key("retry-after"));
+    assert!(spent.message().starts_with("code: "), "{}", spent.message());
+    let retry: u64 = spent.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry > 15 * 60, "Retry-After {retry}");
+    // Wrong passwords keep their own budget; the owner's browser its own codes' budget.
+    login_with(&portal, "guess", "Wrong1pass", None).await.expect(401);
+    let (status, _, body) = login_from(
+        &portal,
+        Some(&device),
+        "guess",
+        PASSWORD,
+        Some(&code_at(&secret, now() + 30)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_name_locked_by_others_still_lets_in_the_browser_that_signed_in_before() {
+    let portal = TestPortal::start().await;
+    portal.approved("owner", false).await;
+    portal.approved("other", false).await;
+    let (_, device, _) = login_from(&portal, None, "owner", PASSWORD, None).await;
+    let device = device.expect("a device cookie on a successful login");
+    let (_, foreign, _) = login_from(&portal, None, "other", PASSWORD, None).await;
+    let foreign = foreign.unwrap();
+    // Someone else guesses the owner's password five times: the name is locked.
+    for _ in 0..5 {
+        login_with(&portal, "owner", "Wrong1pass", None).await.expect(401);
+    }
+    login_with(&portal, "owner", PASSWORD, None).await.expect(429);
+    // Not for the owner's browser. Another user's cookie, or a forged one, vouches for nothing.
+    let (status, _, body) = login_from(&portal, Some(&device), "owner", PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        login_from(&portal, Some(&foreign), "owner", PASSWORD, None)
+            .await
+            .0,
+        429
+    );
+    let last = if device.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &device[..device.len() - 1]);
+    assert_eq!(
+        login_from(&portal, Some(&forged), "owner", PASSWORD, None)
+            .await
+            .0,
+        429
+    );
+    // The browser's own wrong guesses count for it alone, five at most.
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&portal, Some(&device), "owner", "Wrong1pass", None)
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(
+        login_from(&portal, Some(&device), "owner", PASSWORD, None)
+            .await
+            .0,
+        429
+    );
+    // A cookie dies with the user's sessions (here: a password change).
+    let (_, fresh, _) = login_from(&portal, Some(&foreign), "other", PASSWORD, None).await;
+    let fresh = fresh.unwrap();
+    let token = portal.login("other", PASSWORD).await;
+    portal
+        .put(
+            "/v1/user",
+            Some(&token),
+            json!({"oldPassword": PASSWORD, "password": "Changed1pass"}),
+        )
+        .await
+        .expect(200);
+    for _ in 0..5 {
+        login_with(&portal, "other", "Wrong1pass", None).await.expect(401);
+    }
+    assert_eq!(
+        login_from(&portal, Some(&fresh), "other", "Changed1pass", None)
+            .await
+            .0,
+        429
+    );
+}
+
+#[tokio::test]
+async fn turning_two_factor_on_or_off_ends_every_other_session_and_off_needs_a_code() {
+    let portal = TestPortal::start().await;
+    let (_, owner) = portal.approved("victim", false).await;
+    // Signed in with a stolen password before the owner turns two-factor on.
+    let intruder = portal.login("victim", PASSWORD).await;
+    let (secret, codes) = enrol(&portal, &owner).await;
+    portal.get("/v1/authorization", Some(&intruder)).await.expect(401);
+    portal
+        .put("/v1/authorization", Some(&intruder), json!({}))
+        .await
+        .expect(401);
+    portal.get("/v1/authorization", Some(&owner)).await.expect(200);
+
+    let other = login_with(&portal, "victim", PASSWORD, Some(&codes[0]))
+        .await
+        .expect(200);
+    let other = other.body["token"].as_str().unwrap().to_owned();
+    let off = |body: Value| portal.call(Method::DELETE, "/v1/user/totp", Some(&owner), Some(body));
+    let missing = off(json!({"password": PASSWORD})).await.expect(422);
+    assert!(missing.message().starts_with("code: "), "{}", missing.message());
+    let wrong = off(json!({"password": PASSWORD, "code": code_at(&secret, now() + 3600)}))
+        .await
+        .expect(422);
+    assert_eq!(wrong.message(), "code: is not valid");
+    off(json!({"password": "Wrong1pass", "code": code_at(&secret, now() + 30)}))
+        .await
+        .expect(422);
+    off(json!({"password": PASSWORD, "code": code_at(&secret, now() + 30)}))
+        .await
+        .expect(200);
+    portal.get("/v1/authorization", Some(&other)).await.expect(401);
+    let me = portal.get("/v1/authorization", Some(&owner)).await.expect(200);
+    assert_eq!(me.body["data"]["totp"], false);
 }
 
 #[tokio::test]
@@ -249,14 +404,14 @@ async fn disabling_needs_the_password_and_an_admin_reset_ends_the_sessions_only(
     let portal = TestPortal::start().await;
     let (_, _, boss) = portal.business_admin("boss", "teamx").await;
     let (worker_id, worker) = portal.member(&boss, "worker", false).await;
-    enrol(&portal, &worker).await;
+    let (_, codes) = enrol(&portal, &worker).await;
 
     portal
         .call(
             Method::DELETE,
             "/v1/user/totp",
             Some(&worker),
-            Some(json!({"password": "Wrong1pass"})),
+            Some(json!({"password": "Wrong1pass", "code": codes[0]})),
         )
         .await
         .expect(422);
@@ -265,7 +420,7 @@ async fn disabling_needs_the_password_and_an_admin_reset_ends_the_sessions_only(
             Method::DELETE,
             "/v1/user/totp",
             Some(&worker),
-            Some(json!({"password": PASSWORD})),
+            Some(json!({"password": PASSWORD, "code": codes[0]})),
         )
         .await
         .expect(200);
@@ -274,7 +429,7 @@ async fn disabling_needs_the_password_and_an_admin_reset_ends_the_sessions_only(
             Method::DELETE,
             "/v1/user/totp",
             Some(&worker),
-            Some(json!({"password": PASSWORD})),
+            Some(json!({"password": PASSWORD, "code": codes[1]})),
         )
         .await
         .expect(409);
@@ -369,7 +524,7 @@ async fn the_admins_policy_allows_only_enrolment_until_done() {
             Method::DELETE,
             "/v1/user/totp",
             Some(&admin),
-            Some(json!({"password": ADMIN_PASSWORD})),
+            Some(json!({"password": ADMIN_PASSWORD, "code": "123456"})),
         )
         .await
         .expect(403);

@@ -118,7 +118,14 @@ async fn expired_throttle_rows_and_revocations_are_purged_after_the_leeway() {
     let portal = TestPortal::start().await;
     let now = server::clock::now();
     let db = &portal.state.db.pool;
-    for (key, at) in [("old", now - 901), ("recent", now - 10)] {
+    // A code's failure stays for the codes' window (a day by default).
+    let day = 24 * 60 * 60;
+    for (key, at) in [
+        ("old", now - 901),
+        ("recent", now - 10),
+        ("code:old", now - day - 1),
+        ("code:recent", now - 901),
+    ] {
         sqlx::query("INSERT INTO login_failures (user_key, failed_at) VALUES ($1, $2)")
             .bind(key)
             .bind(at)
@@ -136,16 +143,17 @@ async fn expired_throttle_rows_and_revocations_are_purged_after_the_leeway() {
             .unwrap();
     }
     server::housekeeping::sweep(&portal.state).await.unwrap();
-    let keys: Vec<String> = sqlx::query_scalar("SELECT user_key FROM login_failures")
+    let mut keys: Vec<String> = sqlx::query_scalar("SELECT user_key FROM login_failures")
         .fetch_all(db)
         .await
         .unwrap();
+    keys.sort();
     let mut jtis: Vec<String> = sqlx::query_scalar("SELECT jti FROM revoked_tokens")
         .fetch_all(db)
         .await
         .unwrap();
     jtis.sort();
-    assert_eq!(keys, ["recent"]);
+    assert_eq!(keys, ["code:recent", "recent"]);
     assert_eq!(jtis, ["leeway", "live"]);
 }
 
