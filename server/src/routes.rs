@@ -1,4 +1,4 @@
-//! The router: `/healthz`, the `/v1` API (JSON everywhere, even for unknown paths), the
+//! The router: `/healthz` and `/readyz`, the `/v1` API (JSON everywhere, even for unknown paths), the
 //! server-rendered pages and the static assets, and the security headers of SPEC.md
 //! section 8 on all of them.
 
@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .layer(always(header::CACHE_CONTROL, "no-store"));
     let routes = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .nest("/v1", api)
         .leptos_routes_with_context(&state, pages, policy, move || app::shell(leptos.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
@@ -146,10 +147,17 @@ fn page_policy(dev: bool) {
     provide_context(nonce);
 }
 
-/// Liveness and readiness: 200 when the database answers, 503 when it does not.
-async fn healthz(State(state): State<AppState>) -> ApiResult<axum::Json<Envelope<()>>> {
+/// Liveness: 200 while the process serves (a load balancer or supervisor restarts it
+/// when this stops answering; a database outage is no reason to).
+async fn healthz() -> axum::Json<Envelope<()>> {
+    axum::Json(Envelope::success())
+}
+
+/// Readiness: 200 when the database answers, 503 when it does not (a load balancer takes
+/// the replica out meanwhile).
+async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Envelope<()>>> {
     state.db.ping().await.map_err(|err| {
-        tracing::warn!(error = %err, "health check: database unreachable");
+        tracing::warn!(error = %err, "readiness: database unreachable");
         ApiError::unavailable("database: unreachable")
     })?;
     Ok(axum::Json(Envelope::success()))

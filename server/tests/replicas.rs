@@ -661,6 +661,15 @@ async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_retur
         json!({"code": 500, "message": "internal error"}),
         "nothing internal leaks"
     );
+    // Not ready (a load balancer takes it out), but alive (nothing restarts it).
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/readyz", replica.url),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 503);
     let (status, _) = call(
         reqwest::Method::GET,
         format!("{}/healthz", replica.url),
@@ -668,7 +677,7 @@ async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_retur
         None,
     )
     .await;
-    assert_eq!(status, 503);
+    assert_eq!(status, 200);
 
     cluster.start();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -685,7 +694,7 @@ async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_retur
     }
     let (status, _) = call(
         reqwest::Method::GET,
-        format!("{}/healthz", replica.url),
+        format!("{}/readyz", replica.url),
         None,
         None,
     )

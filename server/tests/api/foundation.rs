@@ -6,9 +6,11 @@ use serde_json::json;
 use std::process::Command;
 
 #[tokio::test]
-async fn healthz_answers_when_the_database_does() {
+async fn healthz_answers_while_serving_and_readyz_when_the_database_does() {
     let portal = TestPortal::start().await;
     let reply = portal.get("/healthz", None).await.expect(200);
+    assert_eq!(reply.body, json!({"code": 200, "message": "success"}));
+    let reply = portal.get("/readyz", None).await.expect(200);
     assert_eq!(reply.body, json!({"code": 200, "message": "success"}));
 }
 
