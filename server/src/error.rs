@@ -72,7 +72,9 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     /// Unique-constraint violations become 409 here, once, named after the constraint;
     /// two transactions that each waited for the other (PostgreSQL picks one to fail) 503
-    /// with `Retry-After`; everything else the database says is internal.
+    /// with `Retry-After`; so does a database out of reach (a proxy then asks another
+    /// replica, and a client knows to retry); everything else the database says is
+    /// internal.
     fn from(err: sqlx::Error) -> Self {
         if let Some(message) = crate::db::conflict_message(&err) {
             return Self::Conflict(message.to_owned());
@@ -80,6 +82,16 @@ impl From<sqlx::Error> for ApiError {
         if crate::db::is_collision(&err) {
             return Self::Unavailable {
                 message: "database: this change collided with a simultaneous one; try again".into(),
+                retry_after: Some(1),
+            };
+        }
+        if matches!(
+            err,
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+        ) {
+            tracing::warn!(error = %err, "database: unreachable");
+            return Self::Unavailable {
+                message: "database: unreachable; try again".into(),
                 retry_after: Some(1),
             };
         }
