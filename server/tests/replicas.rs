@@ -644,7 +644,7 @@ fn is_root() -> bool {
 
 #[tokio::test]
 #[ignore = "needs OTE_TEST_PG_BIN; ./x test provides it"]
-async fn a_lost_database_gives_opaque_500s_and_the_portal_recovers_when_it_returns() {
+async fn a_lost_database_gives_503s_that_show_nothing_and_the_portal_recovers_when_it_returns() {
     let cluster = Cluster::create();
     let replica = Replica::start(&cluster.url());
     let token = login(&replica, "admin", ADMIN_PASSWORD).await.1["token"]
