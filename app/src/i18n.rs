@@ -265,6 +265,7 @@ texts! {
     BackToPortal => "Back to the portal", "返回门户";
     SomethingWrong => "Something went wrong:", "出错了：";
     Required => "is required", "为必填项";
+    NoControlCharacters => "must not contain control characters", "不能包含控制字符";
     Security => "Security", "安全";
     TwoFactor => "Two-factor sign-in", "两步验证";
     TwoFactorOn => "On: signing in asks for a one-time code from your authenticator app.", "已开启：登录时需要输入身份验证器应用中的一次性验证码。";
@@ -290,6 +291,9 @@ texts! {
     ThisDevice => "this device", "当前设备";
     End => "End", "结束";
     EndOthers => "End all other sessions", "结束其他所有会话";
+    BrowserOnSystem => "{browser} on {system}", "{system} 上的 {browser}";
+    SomeBrowser => "Browser", "浏览器";
+    UnknownDevice => "Unknown device", "未知设备";
     PersonalTokens => "Personal access tokens", "个人访问令牌";
     TokenName => "Token name", "令牌名称";
     ExpiresInDays => "Expires in (days)", "有效期（天）";

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod components;
+pub mod device;
 pub mod i18n;
 pub mod model;
 pub mod pages;

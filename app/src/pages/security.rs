@@ -4,9 +4,10 @@
 
 use crate::client::{self, Call};
 use crate::components::{CopyButton, Field, FormErrors, ListTable, Listing, Notice, format_time};
-use crate::i18n::{T, use_i18n};
+use crate::device::device_name;
+use crate::i18n::{I18n, T, use_i18n};
 use crate::model::{
-    NewPersonalToken, PasswordConfirmation, PersonalToken, Session, TokenScope, TotpCode, TotpEnrolment,
+    NewPersonalToken, PersonalToken, Session, TokenScope, TotpCode, TotpDisable, TotpEnrolment,
 };
 use crate::refusals::rule_text;
 use crate::rules::{Text, TokenName};
@@ -38,6 +39,8 @@ fn TwoFactor() -> impl IntoView {
     let codes = RwSignal::new(None::<Vec<String>>);
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    // The code that turns the factor off: its own, so the enrolment's code is not shown again.
+    let off_code = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let on = move || session.me().flatten().is_some_and(|me| me.totp);
 
@@ -53,7 +56,7 @@ fn TwoFactor() -> impl IntoView {
     let confirm = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let Some(code) = errors.check(i18n, "code", Text::parse(code.get_untracked().trim())) else {
+        let Some(code) = required(i18n, errors, "code", code.get_untracked().trim()) else {
             return;
         };
         leptos::task::spawn_local(async move {
@@ -73,13 +76,29 @@ fn TwoFactor() -> impl IntoView {
     let turn_off = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let Some(password) = errors.check(i18n, "password", Text::parse(&password.get_untracked())) else {
+        let secret = required(i18n, errors, "password", &password.get_untracked());
+        let one_time = required(i18n, errors, "code", off_code.get_untracked().trim());
+        let (Some(password_given), Some(code_given)) = (secret, one_time) else {
             return;
         };
         leptos::task::spawn_local(async move {
-            let body = PasswordConfirmation { password };
+            let body = TotpDisable {
+                password: password_given,
+                code: code_given,
+            };
             match client::turn_off_totp(&body).await {
-                Ok(_) => session.reload_me(),
+                Ok(_) => {
+                    password.set(String::new());
+                    off_code.set(String::new());
+                    session.reload_me();
+                }
+                // A wrong code, as the confirmation above words it; a wrong password next
+                // to the password.
+                Err(failure)
+                    if failure.status == 422 && failure.field().is_some_and(|(f, _)| f == "code") =>
+                {
+                    errors.set_field("code", i18n.now(T::CodeInvalid).to_owned());
+                }
                 Err(failure) => errors.show(i18n, &failure, &["password"]),
             }
         });
@@ -116,6 +135,14 @@ fn TwoFactor() -> impl IntoView {
                                 kind="password"
                                 autocomplete="current-password"
                             />
+                            <Field
+                                id="totp-off-code"
+                                label=T::OneTimeCode
+                                value=off_code
+                                error=errors.of("code")
+                                autocomplete="one-time-code"
+                                hint=T::CodeHint
+                            />
                             <button type="submit" class="danger">{i18n.t(T::TurnOff)}</button>
                         </form>
                     }
@@ -151,6 +178,20 @@ fn TwoFactor() -> impl IntoView {
     }
 }
 
+/// A field that must be filled in, checked before anything is sent; what is wrong with it
+/// shows next to it.
+fn required(i18n: I18n, errors: FormErrors, field: &'static str, typed: &str) -> Option<Text> {
+    if typed.is_empty() {
+        errors.set_field(field, i18n.now(T::Required).to_owned());
+        return None;
+    }
+    let parsed = Text::parse(typed).ok();
+    if parsed.is_none() {
+        errors.set_field(field, i18n.now(T::NoControlCharacters).to_owned());
+    }
+    parsed
+}
+
 /// Sends `call` and reloads (or reports) on the answer.
 fn act(call: Call<()>, reload: Trigger, notice: RwSignal<Option<(bool, String)>>) {
     let i18n = use_i18n();
@@ -169,10 +210,16 @@ fn Sessions() -> impl IntoView {
     let sessions = Listing::new(client::list_sessions);
     let row = move |s: Session| {
         let id = s.id;
+        // The device as a person reads it; the agent as it came on hover.
+        let agent = s.user_agent;
+        let name = {
+            let agent = agent.clone();
+            move || device_name(i18n.lang(), &agent)
+        };
         view! {
             <tr data-current=s.current.to_string()>
                 <td>
-                    {s.user_agent}
+                    <span class="device" title=(!agent.trim().is_empty()).then_some(agent)>{name}</span>
                     {s.current.then(|| view! { " " <span class="badge approved">{i18n.t(T::ThisDevice)}</span> })}
                 </td>
                 <td>{s.ip}</td>
