@@ -107,8 +107,21 @@ enum LazyPage {
     Webhooks,
 }
 
+/// In the split build, the pages' code is fetched the first time one is shown
+/// (`app/build.rs` says which build this is).
+#[cfg(ote_split)]
 #[leptos::lazy]
 fn lazy_page_view(page: LazyPage) -> AnyView {
+    page_view(page)
+}
+
+/// In every other build, the pages' code is in the one bundle.
+#[cfg(not(ote_split))]
+async fn lazy_page_view(page: LazyPage) -> AnyView {
+    page_view(page)
+}
+
+fn page_view(page: LazyPage) -> AnyView {
     match page {
         LazyPage::Home => view! { <pages::Home /> }.into_any(),
         LazyPage::Register => view! { <pages::Register /> }.into_any(),
@@ -139,7 +152,7 @@ macro_rules! lazy_routes {
             // The router awaits this before it hydrates the route: the page's code must be
             // there by then, or the route hydrates empty and mismatches the server's HTML.
             async fn preload() {
-                #[cfg(feature = "hydrate")]
+                #[cfg(all(feature = "hydrate", ote_split))]
                 __preload_lazy_page_view().await;
             }
         }

@@ -5,8 +5,8 @@ use super::{Call, Failure, Method, with_query};
 use crate::model::{
     AuditEntry, AuditQuery, Authorization, Business, BusinessAudit, BusinessQuery, Created, CreatedToken,
     CreatedWebhook, Credentials, Delivery, NewBusiness, NewPersonalToken, NewUser, NewWebhook, PageQuery,
-    PasswordChange, TotpDisable, PasswordReset, PersonalToken, Queue, RecoveryCodes, Session,
-    TotpCode, TotpEnrolment, User, UserAudit, UserQuery, Webhook, WebhookChange,
+    PasswordChange, PasswordReset, PersonalToken, Queue, RecoveryCodes, Session, TotpCode, TotpDisable,
+    TotpEnrolment, User, UserAudit, UserQuery, Webhook, WebhookChange,
 };
 use std::future::Future;
 
