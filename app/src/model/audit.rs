@@ -46,10 +46,12 @@ pub struct AuditQuery {
     pub target_type: Option<TargetType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<PositiveId>,
-    /// Entries written at or after this moment.
+    /// Entries written at or after this moment. With `to`, it must not be after `to`
+    /// (the same moment is allowed): a `from` after `to` is refused with 422.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<DateTime>,
-    /// Entries written before this moment; not before `from`.
+    /// Entries written before this moment. With `from`, it must not be before `from`
+    /// (the same moment is allowed): a `to` before `from` is refused with 422.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<DateTime>,
     #[serde(skip_serializing_if = "AuditFormat::is_json")]

@@ -21,6 +21,7 @@ import urllib.request
 import sys
 
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 
 # Hypothesis describes filter lambdas by parsing the source that holds them; on Python 3.11
 # a parse near the default recursion limit can fail inside the `ast` module ("AST
@@ -35,7 +36,11 @@ PASSWORD = "Fuzz1world"
 SERIAL = itertools.count(time.time_ns() % 10**9)
 
 
-def call(method, path, body=None, token=None):
+def call(method, path, body=None, token=None, tries=5):
+    """A request of the hooks' own (seeding, fresh rows), sent again after `Retry-After` when
+    answered 503: on PostgreSQL, a change that collided with a simultaneous one of the
+    fuzzer's is refused so ("try again", server/src/error.rs), and these requests only prepare
+    cases, they test nothing."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(BASE + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
@@ -45,6 +50,9 @@ def call(method, path, body=None, token=None):
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
+        if error.code == 503 and tries > 1:
+            time.sleep(min(float(error.headers.get("Retry-After") or 1), 2))
+            return call(method, path, body, token, tries - 1)
         return error.code, json.loads(error.read() or b"null")
 
 
@@ -83,6 +91,22 @@ def seed():
             users.append(body["data"]["id"])
     return users, businesses
 
+
+
+def new_user_id(prefix):
+    """The id of a new user, still pending."""
+    status, body = call("POST", "/v1/user", user_body(f"{prefix}{next(SERIAL)}", False))
+    assert status == 200, body
+    return body["data"]["id"]
+
+
+def new_business_id():
+    """The id of a new pending business, founded by a new approved admin."""
+    name, token = fresh_user("fz-owner", is_admin=True)
+    status, body = call("POST", "/v1/business", {"name": name + "-shop", "introduce": "made",
+                                                 "objective": "fuzzing", "scale": "1"}, token)
+    assert status == 200, body
+    return body["data"]["id"]
 
 
 def fresh_user(prefix, is_admin):
@@ -144,6 +168,24 @@ def webhook_with_delivery():
     status, body = call("GET", f"/v1/admin/webhooks/{hook}/deliveries", token=root)
     assert status == 200 and body["data"], body
     return hook, body["data"][0]["id"]
+
+
+# Endpoints with a delivery each, taken in turn by `failed_delivery`.
+DELIVERIES = []
+
+
+def failed_delivery():
+    """An endpoint and its delivery, most likely failed, so that sending it again is served:
+    (endpoint id, delivery id). The fuzz portals give up on a delivery after its first failed
+    attempt (`OTE_WEBHOOK_GIVE_UP_SECONDS=1` in ./x; nothing listens on `LOOPBACK_URL`), within
+    a second of its making or its last retry; otherwise `POST .../retry` could only answer
+    409 and, never once served, is taken for an operation whose authentication fails (a
+    warning, hence a failed run, in a short run). A few pairs taken in turn, rather than a new
+    one waited for: one comes round again when it has had time to fail (a retry too soon is
+    409, allowed in schemathesis.toml), and no case waits."""
+    if len(DELIVERIES) < 8:
+        DELIVERIES.append(webhook_with_delivery())
+    return DELIVERIES[next(SERIAL) % len(DELIVERIES)]
 
 
 def other_session_id():
@@ -260,12 +302,106 @@ def keep_webhooks_home(case):
             body["url"] = LOOPBACK_URL
 
 
+def real_id(operation):
+    """The id of a real row for the `{id}` of an operation: made afresh where a success uses
+    the row up (`FRESH_IDS`), else one of the seeded ones (a counter, not a coin: Hypothesis
+    seeds `random` for each case)."""
+    method, path = operation.method.upper(), operation.path
+    if (method, path) in FRESH_IDS:
+        return FRESH_IDS[method, path]()
+    pool = BUSINESSES if "business" in path else USERS
+    return pool[next(SERIAL) % len(pool)]
+
+
+def is_null(value):
+    """Whether a path value is a null that a stateful link carried over (Python's None, or
+    the text it becomes on the way)."""
+    return value is None or value in ("None", "null")
+
+
+def no_null_ids(case):
+    """Every case, negative ones too, unless their path is what they broke: a null path id
+    becomes a real row's.
+
+    The stateful phase follows links that Schemathesis infers from the responses, and a
+    user's `businessId` is null when the user belongs to no business: the link from a user
+    to `/v1/admin/business/{id}` then carries that null into the path, and the request goes
+    to `/v1/admin/business/None` (a few hundred times in a few minutes of the stateful
+    phase, mostly in cases made negative by their body or a missing `Authorization`, which
+    `map_case` used to leave alone). A link's values are given, not generated, and pass no
+    path-parameter hook (`map_path_parameters`); so it is done here, on the whole case. A
+    case negative for its body or headers keeps what makes it negative (and Schemathesis
+    judges a case's mode anew from its values after a hook changed them)."""
+    params = case.path_parameters
+    if not params or not any(is_null(params.get(k)) for k in ("id", "deliveryId")):
+        return
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH):
+        # A null that a negative case put there itself (the coverage phase tries `null` for
+        # an id): it stays, to be refused.
+        return
+    if "deliveryId" in params:
+        # Two ids that must belong together: a generated pair is never found.
+        params["id"], params["deliveryId"] = webhook_with_delivery()
+    else:
+        params["id"] = real_id(case.operation)
+
+
+# The rule of `from` and `to` (app/src/rules.rs, DateTime): an RFC 3339 date and time, with
+# blanks around it. Only the fields are read here, to order two values; whether a date
+# exists is the server's to judge (a value breaking the rule stays broken either way).
+DATE_TIME = re.compile(
+    r"[ \t\n\r]*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{1,9}))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))[ \t\n\r]*"
+)
+
+
+def moment(value):
+    """A date-time parameter as (Unix seconds, nanoseconds), or None when it has not the
+    shape of one (as DateTime::read does it: a civil date's days since 1970-01-01 by
+    Howard Hinnant's algorithm, which takes year 0 too, unlike Python's datetime)."""
+    match = DATE_TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
+    nanos = int((match[7] or "").ljust(9, "0"))
+    offset = 0 if match[8] is None else int(match[9]) * 3600 + int(match[10]) * 60
+    if match[8] == "-":
+        offset = -offset
+    y = year - 1 if month <= 2 else year
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    return days * 86_400 + hour * 3600 + minute * 60 + second - offset, nanos
+
+
+def ordered_audit_range(case):
+    """Every case, negative ones too: `GET /v1/admin/audit` with a `from` after its `to`
+    gets the two swapped.
+
+    SPEC.md section 11: `from` after `to` is refused with 422 (the parameters' descriptions
+    in the OpenAPI document say so), a relation between two parameters that a schema cannot
+    state; so a generated pair of valid date-times is put in order here, and a positive case
+    is then one the server accepts. Only two values that both have the shape of a date-time
+    are swapped: a value a negative case broke stays as it was, and where the case is
+    negative for another parameter, the swap takes nothing from it (the refusal of a
+    reversed range is tested in server/tests/api/audit_search.rs)."""
+    query = case.query
+    if case.operation.path != "/v1/admin/audit" or not query:
+        return
+    start, end = moment(query.get("from")), moment(query.get("to"))
+    if start is not None and end is not None and start > end:
+        query["from"], query["to"] = query["to"], query["from"]
+
+
 @schemathesis.hook
 def map_case(ctx, case):
-    """Positive cases only (negative ones must stay invalid): bodies valid for the
-    server's state too (`state_valid_body`), and a real id where a stateful link carried
-    a null one (a user's `businessId` of no business comes out as the text "None")."""
+    """Every case: webhook URLs on loopback, no null path id, the audit range in order. Then
+    positive cases only (negative ones must stay invalid): bodies valid for the server's
+    state too (`state_valid_body`)."""
     keep_webhooks_home(case)
+    no_null_ids(case)
+    ordered_audit_range(case)
     mode = case.meta.generation.mode if case.meta else None
     if mode is None or not mode.is_positive:
         return case
@@ -278,26 +414,26 @@ def map_case(ctx, case):
         case.headers = dict(case.headers or {}, Authorization=token)
     params = case.path_parameters or {}
     if "deliveryId" in params:
-        # Two ids that must belong together: a generated pair is never found.
-        params["id"], params["deliveryId"] = webhook_with_delivery()
-    elif str(params.get("id")) == "None":
-        path = case.operation.path
-        if path in FRESH_IDS:
-            params["id"] = FRESH_IDS[path]()
-        else:
-            pool = BUSINESSES if "business" in path else USERS
-            params["id"] = pool[next(SERIAL) % len(pool)]
+        # Two ids that must belong together (a generated pair is never found), of a delivery
+        # that can be sent again.
+        params["id"], params["deliveryId"] = failed_delivery()
     return case
 
 
 # Rows made afresh for the operations that use them up (a reset two-factor, a revoked
-# token, an ended session are gone after one success).
+# token, an ended session are gone after one success). A deleted user or business is gone
+# too, and the seeded ones with it: every later operation aimed at them would meet only
+# 404 and 409, and a short run (the PostgreSQL one of `./x test`) warned of missing test
+# data for `PUT /v1/admin/user/{id}/password`.
 FRESH_IDS = {
-    "/v1/admin/webhooks/{id}": lambda: webhook_with_delivery()[0],
-    "/v1/admin/webhooks/{id}/deliveries": lambda: webhook_with_delivery()[0],
-    "/v1/admin/user/{id}/totp": two_factor_user,
-    "/v1/user/tokens/{id}": personal_token_id,
-    "/v1/user/sessions/{id}": other_session_id,
+    ("PUT", "/v1/admin/webhooks/{id}"): lambda: webhook_with_delivery()[0],
+    ("DELETE", "/v1/admin/webhooks/{id}"): lambda: webhook_with_delivery()[0],
+    ("GET", "/v1/admin/webhooks/{id}/deliveries"): lambda: webhook_with_delivery()[0],
+    ("DELETE", "/v1/admin/user/{id}/totp"): two_factor_user,
+    ("DELETE", "/v1/user/tokens/{id}"): personal_token_id,
+    ("DELETE", "/v1/user/sessions/{id}"): other_session_id,
+    ("DELETE", "/v1/admin/user/{id}"): lambda: new_user_id("fz-gone"),
+    ("DELETE", "/v1/admin/business/{id}"): new_business_id,
 }
 
 
@@ -328,12 +464,7 @@ def map_path_parameters(ctx, path_parameters):
         # Two ids that must belong together: a random pair is almost never found.
         path_parameters["id"], path_parameters["deliveryId"] = webhook_with_delivery()
     elif path_parameters and "id" in path_parameters and next(SERIAL) % 2 == 0:
-        path = ctx.operation.path
-        if path in FRESH_IDS:
-            path_parameters["id"] = FRESH_IDS[path]()
-        else:
-            pool = BUSINESSES if "business" in path else USERS
-            path_parameters["id"] = pool[next(SERIAL) % len(pool)]
+        path_parameters["id"] = real_id(ctx.operation)
     return path_parameters
 
 

@@ -22,4 +22,11 @@ for field in ["user", "password", "phone", "realName", "name", "introduce", "obj
         schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
     if "pattern" not in schema:
         sys.exit(f"{field}: the document states no pattern for it")
+
+# SPEC.md section 11: `from` after `to` is refused, a relation no schema states; the two
+# parameters' descriptions must (hooks.py orders generated ranges by it).
+audit = {p["name"]: p for p in document["paths"]["/v1/admin/audit"]["get"]["parameters"]}
+for name, other in [("from", "`to`"), ("to", "`from`")]:
+    if other not in audit[name].get("description", "") or "422" not in audit[name]["description"]:
+        sys.exit(f"GET /v1/admin/audit: the description of `{name}` does not state its rule against {other}")
 print(f"OpenAPI document valid: {len(document['paths'])} paths, {len(schemas)} schemas")
