@@ -17,13 +17,22 @@ const OUTBOX_LOCK: i64 = 0x6f75_7462_6f78; // "outbox"
 /// `give_up_ms` of a delivery not yet attempted.
 pub const NOT_STARTED: i64 = i64::MAX;
 
-pub async fn publish(conn: &mut AnyConnection, entry: &AuditEntry, now: i64) -> Result<(), ApiError> {
+/// Takes the outbox's lock until the transaction ends (PostgreSQL; SQLite's writers run
+/// one at a time anyway). `publish` takes it; a transaction that also locks an endpoint's
+/// row must take it first (`webhooks::api`): a writer holding it inserts deliveries that
+/// reference endpoints, so locking an endpoint and then waiting for it would deadlock.
+pub async fn lock(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     if conn.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
             .bind(OUTBOX_LOCK)
             .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
+
+pub async fn publish(conn: &mut AnyConnection, entry: &AuditEntry, now: i64) -> Result<(), ApiError> {
+    lock(conn).await?;
     let mut data = json!({ "auditEntry": entry });
     match entry.target_type.as_str() {
         "user" => data["user"] = json!(user::shown(conn, entry.target_id).await?),

@@ -127,7 +127,10 @@ pub async fn list(State(state): State<AppState>, _admin: SystemAdmin) -> Reply<V
     ok(Envelope::page(hooks, total))
 }
 
+/// The endpoint `id`, locked until the transaction ends, after the outbox's lock (see
+/// `outbox::lock`: the other order deadlocks with a writer publishing an event).
 async fn find(tx: &mut AnyConnection, state: &AppState, id: i64) -> ApiResult<WebhookRow> {
+    crate::outbox::lock(tx).await?;
     let row: Option<WebhookRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1{}",
         state.db.lock(crate::db::RowLock::Update)
