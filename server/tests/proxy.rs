@@ -868,7 +868,10 @@ async fn a_replica_without_its_database_is_not_ready_and_nginx_passes_its_503s_t
     );
     // nginx writes a line after it answered: the last /readyz above may come late.
     let log = nginx.access_log();
-    let api: Vec<&Access> = log[seen..].iter().filter(|l| l.request != "GET /readyz").collect();
+    let api: Vec<&Access> = log[seen..]
+        .iter()
+        .filter(|l| l.request != "GET /readyz")
+        .collect();
     assert_eq!(api.len(), 6, "{api:?}");
     assert!(
         api.iter().all(|l| l.upstreams == [a.addr.clone()]),
