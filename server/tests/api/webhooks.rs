@@ -59,12 +59,19 @@ impl Receiver {
                     if !hang.is_zero() {
                         tokio::time::sleep(hang).await;
                     }
-                    let secret = state
-                        .secret
-                        .lock()
-                        .unwrap()
-                        .clone()
-                        .expect("the test set the secret");
+                    // An endpoint subscribed to `webhook.*` gets its own creation's event,
+                    // which may arrive before the test has read the secret from the answer.
+                    let deadline = Instant::now() + Duration::from_secs(5);
+                    let secret = loop {
+                        let known = state.secret.lock().unwrap().clone();
+                        match known {
+                            Some(secret) => break secret,
+                            None if Instant::now() < deadline => {
+                                tokio::time::sleep(Duration::from_millis(10)).await
+                            }
+                            None => panic!("the test never set the secret"),
+                        }
+                    };
                     let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
                     if verifier.verify(&body, &headers).is_err() {
                         *state.bad_signatures.lock().unwrap() += 1;
