@@ -93,14 +93,9 @@ pub async fn login(
         None => None,
         Some(secret) => {
             let code = credentials.code.as_ref();
-            match second_factor::check(&state, &key, user.id, secret, code, now).await? {
-                Some(code_passed) => Some(code_passed),
-                None => {
-                    return Err(ApiError::Unauthorized(
-                        "code: is not valid or was used already".into(),
-                    ));
-                }
-            }
+            let passed = second_factor::check(&state, &key, user.id, secret, code, now).await?;
+            let wrong = || ApiError::Unauthorized("code: is not valid or was used already".into());
+            Some(passed.ok_or_else(wrong)?)
         }
     };
     match UserStatus::from_code(user.status) {

@@ -26,6 +26,8 @@ use sqlx::AnyConnection;
 pub struct Budget {
     pub max_failures: i64,
     pub window_seconds: i64,
+    /// The 429's message once the budget is spent, before "try again in N seconds".
+    refusal: &'static str,
 }
 
 impl Budget {
@@ -33,6 +35,7 @@ impl Budget {
     pub const PASSWORDS: Self = Self {
         max_failures: 5,
         window_seconds: 15 * 60,
+        refusal: "user: too many failed logins",
     };
 
     /// Wrong one-time or recovery codes, in the configured window.
@@ -40,6 +43,7 @@ impl Budget {
         Self {
             max_failures: 10,
             window_seconds: window_seconds as i64,
+            refusal: "code: too many wrong one-time codes",
         }
     }
 }
@@ -114,7 +118,7 @@ async fn admit(db: &Db, key: &str, budget: Budget, now: i64) -> Result<Attempt, 
     let mut tx = db.begin_side_write().await?;
     db.lock_name(&mut tx, key).await?;
     if let Some(at) = oldest_counted(&mut tx, key, budget, now).await? {
-        return Err(throttled(key, at, budget, now));
+        return Err(throttled(at, budget, now));
     }
     let id: i64 =
         sqlx::query_scalar("INSERT INTO login_failures (user_key, failed_at) VALUES ($1, $2) RETURNING id")
@@ -151,13 +155,9 @@ async fn oldest_counted(
 }
 
 /// 429, with the seconds until the attempt made at `oldest` leaves the window.
-fn throttled(key: &str, oldest: i64, budget: Budget, now: i64) -> ApiError {
+fn throttled(oldest: i64, budget: Budget, now: i64) -> ApiError {
     let retry_after = (oldest + budget.window_seconds - now).max(1) as u64;
-    let message = if key.starts_with("code:") {
-        format!("code: too many wrong one-time codes; try again in {retry_after} seconds")
-    } else {
-        format!("user: too many failed logins; try again in {retry_after} seconds")
-    };
+    let message = format!("{}; try again in {retry_after} seconds", budget.refusal);
     ApiError::TooManyRequests { message, retry_after }
 }
 
@@ -187,7 +187,6 @@ async fn admit_in_one_statement(db: &Db, key: &str, budget: Budget, now: i64) ->
     let oldest = oldest_counted(&mut *db.pool.acquire().await?, key, budget, now).await?;
     // The window may have moved on between the two statements: then the next try passes.
     Err(throttled(
-        key,
         oldest.unwrap_or(now - budget.window_seconds + 1),
         budget,
         now,
