@@ -83,6 +83,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("audit") view={Lazy::<AuditRoute>::new()} />
                         <Route path=StaticSegment("security") view={Lazy::<SecurityRoute>::new()} />
                         <Route path=StaticSegment("webhooks") view={Lazy::<WebhooksRoute>::new()} />
+                        <Route path=StaticSegment("applications") view={Lazy::<ApplicationsRoute>::new()} />
+                        <Route path=path!("/oauth/authorize") view={Lazy::<ConsentRoute>::new()} />
                     </Routes>
                 </main>
             </div>
@@ -105,6 +107,8 @@ enum LazyPage {
     Audit,
     Security,
     Webhooks,
+    Applications,
+    Consent,
 }
 
 /// In the split build, the pages' code is fetched the first time one is shown
@@ -131,6 +135,8 @@ fn page_view(page: LazyPage) -> AnyView {
         LazyPage::Audit => view! { <pages::Audit /> }.into_any(),
         LazyPage::Security => view! { <pages::Security /> }.into_any(),
         LazyPage::Webhooks => view! { <pages::Webhooks /> }.into_any(),
+        LazyPage::Applications => view! { <pages::Applications /> }.into_any(),
+        LazyPage::Consent => view! { <pages::Consent /> }.into_any(),
     }
 }
 
@@ -168,6 +174,8 @@ lazy_routes!(
     AuditRoute => Audit,
     SecurityRoute => Security,
     WebhooksRoute => Webhooks,
+    ApplicationsRoute => Applications,
+    ConsentRoute => Consent,
 );
 
 /// Links for what the caller's role may use; nothing else is shown. The system
@@ -239,6 +247,7 @@ fn Nav(session: session::Session) -> impl IntoView {
                         }}
                         {matches!(role, Role::BusinessAdmin | Role::SystemAdmin).then(|| link("/audit", T::AuditLog))}
                         {(role == Role::SystemAdmin).then(|| link("/webhooks", T::Webhooks))}
+                        {(role == Role::SystemAdmin).then(|| link("/applications", T::Applications))}
                         {link("/security", T::Security)}
                         <span class="who">{me.display_name}</span>
                         <button type="button" class="secondary" on:click=move |_| session::sign_out()>

@@ -4,7 +4,7 @@
 //! server's English text, so nothing is ever hidden.
 
 use crate::client::Failure;
-use crate::i18n::{I18n, Lang};
+use crate::i18n::{I18n, Lang, T, text};
 use crate::rules;
 
 /// The rule of a field in the reader's language, for messages the client makes itself
@@ -85,6 +85,7 @@ pub fn translate(lang: Lang, field: &str, rule: &str) -> Option<&'static str> {
     }
     let starts = |prefix: &str| rule.starts_with(prefix);
     let ends = |suffix: &str| rule.ends_with(suffix);
+    let uris = matches!(field, "redirectUris" | "postLogoutRedirectUris");
     Some(match field {
         "user" if rule == "is already taken" => "该用户名已被占用",
         "user" if rule == "already has a pending or approved business" => "你已有一个待审批或已批准的业务",
@@ -120,6 +121,16 @@ pub fn translate(lang: Lang, field: &str, rule: &str) -> Option<&'static str> {
         "totp" if rule == "two-factor sign-in is not on" => "两步验证未开启",
         "code" if rule == "is not valid" => "验证码无效",
         "code" if rule == "a one-time code is required" => "需要一次性验证码",
+        "name" if rule == rules::ClientName::RULE => text(lang, T::ClientNameRule),
+        _ if uris && rule == rules::RedirectUri::RULE => text(lang, T::RedirectUriRule),
+        _ if uris && rule == "must list 1-10 URIs" => text(lang, T::RedirectUrisCount),
+        _ if uris && rule == "must list 0-10 URIs" => text(lang, T::PostLogoutUrisCount),
+        _ if uris && starts("must not list") && ends("twice") => "不能重复列出同一个 URI",
+        "clientId" if rule == "must be 24 hexadecimal digits" => "须为 24 位十六进制数字",
+        "client_id" if rule == "is not a registered application" => "不是已登记的应用",
+        "redirect_uri" if rule == "must be exactly one of the application's registered redirect URIs" => {
+            "必须与该应用登记的某个重定向 URI 完全一致"
+        }
         _ => return None,
     })
 }
@@ -153,6 +164,19 @@ mod tests {
                 "role: only the system administrator may do this",
                 "你的角色无权执行此操作",
             ),
+            ("client_id: is not a registered application", "不是已登记的应用"),
+            (
+                "clientId: must be 24 hexadecimal digits",
+                "须为 24 位十六进制数字",
+            ),
+            (
+                "postLogoutRedirectUris: must list 0-10 URIs",
+                "最多列出 10 个 URI",
+            ),
+            (
+                "redirectUris: must not list https://a twice",
+                "不能重复列出同一个 URI",
+            ),
         ] {
             let (field, rule) = message.split_once(": ").unwrap();
             assert_eq!(translate(Lang::Zh, field, rule), Some(chinese), "{message}");
@@ -167,6 +191,19 @@ mod tests {
             translate(Lang::Zh, "password", rule),
             rule_text(Lang::Zh, "password")
         );
+    }
+
+    #[test]
+    fn the_rules_of_applications_read_as_the_form_words_them() {
+        assert_eq!(
+            translate(Lang::Zh, "name", rules::ClientName::RULE),
+            Some(text(Lang::Zh, T::ClientNameRule))
+        );
+        assert_eq!(
+            translate(Lang::Zh, "redirectUris", rules::RedirectUri::RULE),
+            Some(text(Lang::Zh, T::RedirectUriRule))
+        );
+        assert_eq!(text(Lang::En, T::RedirectUriRule), rules::RedirectUri::RULE);
     }
 
     #[test]

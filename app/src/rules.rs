@@ -321,6 +321,58 @@ rule_string!(
 );
 
 rule_string!(
+    /// What an application signing in through the portal is called ("Kubernetes").
+    ClientName,
+    rule = "must be 1-64 characters, none of them a control character",
+    trim = true,
+    pattern = concat!("^", blanks!(), visible!(), "(", printable!(), "{0,62}", visible!(), ")?", blanks!(), "$"),
+    length = None,
+    check = |v| char_count_within(v, 1, 64) && no_controls(v, false)
+);
+
+rule_string!(
+    /// Where the portal may send a browser back to an application (OpenID Connect): an
+    /// https URL, or http on a loopback host (what a CLI like kubelogin listens on);
+    /// matched exactly, so no fragment and no wildcard.
+    RedirectUri,
+    rule = "must be https://, or http:// on localhost, 127.x.x.x or [::1], with no '#' and at most 500 characters after the scheme",
+    trim = true,
+    pattern = concat!(
+        "^", blanks!(),
+        r"(https://[^\x00-\x20\x7f-\x9f#/?][^\x00-\x20\x7f-\x9f#]{0,499}",
+        r"|http://(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?([/?][^\x00-\x20\x7f-\x9f#]{0,480})?)",
+        blanks!(), "$"
+    ),
+    length = None,
+    check = redirect_uri_ok
+);
+
+fn redirect_uri_ok(v: &str) -> bool {
+    let allowed = |c: char| c > ' ' && !('\u{7f}'..='\u{9f}').contains(&c) && c != '#';
+    if let Some(rest) = v.strip_prefix("https://") {
+        return char_count_within(rest, 1, 500) && rest.chars().all(allowed) && !rest.starts_with(['/', '?']);
+    }
+    let Some(rest) = v.strip_prefix("http://") else {
+        return false;
+    };
+    let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let (host, port) = match authority.strip_prefix("[::1]") {
+        Some(port) => ("[::1]", port),
+        None => authority.split_at(authority.find(':').unwrap_or(authority.len())),
+    };
+    let digits =
+        |d: &str, most: usize| (1..=most).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
+    let loopback = host == "localhost"
+        || host == "[::1]"
+        || host.strip_prefix("127.").is_some_and(|r| {
+            let parts: Vec<&str> = r.split('.').collect();
+            parts.len() == 3 && parts.iter().all(|p| digits(p, 3))
+        });
+    let port_ok = port.is_empty() || port.strip_prefix(':').is_some_and(|d| digits(d, 5));
+    loopback && port_ok && path.chars().count() <= 481 && path.chars().all(allowed)
+}
+
+rule_string!(
     /// Which events a webhook receives: `*`, an action (`user.audit`) or a prefix
     /// (`business.*`).
     EventPattern,
@@ -557,7 +609,9 @@ show_value!(
     WebhookUrl,
     EventPattern,
     Description,
-    TargetType
+    TargetType,
+    ClientName,
+    RedirectUri
 );
 
 impl fmt::Debug for Text {
@@ -777,6 +831,34 @@ mod tests {
         agree("text", Text::PATTERN, Text::LENGTH, Text::parse);
         agree("name", TokenName::PATTERN, TokenName::LENGTH, TokenName::parse);
         agree("url", WebhookUrl::PATTERN, WebhookUrl::LENGTH, WebhookUrl::parse);
+        agree("name", ClientName::PATTERN, ClientName::LENGTH, ClientName::parse);
+        agree(
+            "redirectUris",
+            RedirectUri::PATTERN,
+            RedirectUri::LENGTH,
+            RedirectUri::parse,
+        );
+        let regex = fancy_regex::Regex::new(RedirectUri::PATTERN).unwrap();
+        for (uri, valid) in [
+            ("https://grafana.example/login/generic_oauth", true),
+            ("https://a", true),
+            ("http://localhost:8000", true),
+            ("http://127.0.0.1:18000/callback?x=1", true),
+            ("http://[::1]:8000/", true),
+            ("http://[::1]", true),
+            ("https://", false),
+            ("https:///path", false),
+            ("https://a/#frag", false),
+            ("http://example.com/cb", false),
+            ("http://127.0.0.1.example.com/", false),
+            ("http://localhost:123456/", false),
+            ("http://[::2]/", false),
+            ("ftp://a/", false),
+            ("https://a b/", false),
+        ] {
+            assert_eq!(RedirectUri::parse(uri).is_ok(), valid, "{uri}");
+            assert_eq!(regex.is_match(uri).unwrap(), valid, "pattern: {uri}");
+        }
         agree(
             "events",
             EventPattern::PATTERN,

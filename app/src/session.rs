@@ -77,13 +77,20 @@ pub fn hydration_finished() {
     HYDRATED.with(|flag| flag.set(true));
 }
 
-/// Logs out (the token is revoked on the server) and returns to the login form.
+/// Logs out (the token is revoked on the server) and returns to the login form; the
+/// consent page, which signs the person in itself, stays and learns that nobody is.
 pub fn sign_out() {
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(async {
-        let _ = client::sign_out().await;
-        client::to_login("signed-out");
-    });
+    {
+        let session = use_context::<Session>();
+        leptos::task::spawn_local(async move {
+            let _ = client::sign_out().await;
+            client::to_login("signed-out");
+            if let Some(session) = session {
+                session.reload_me();
+            }
+        });
+    }
 }
 
 pub fn use_session() -> Session {

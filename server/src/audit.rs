@@ -109,6 +109,40 @@ impl<'a> Entry<'a> {
     }
 }
 
+impl<'a> Entry<'a> {
+    /// A change to the identity provider's application `id` (the `clientId` goes in the
+    /// detail): the system administrator's alone.
+    pub fn oauth_client(
+        actor: impl Into<Actor<'a>>,
+        action: &'static str,
+        id: i64,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(actor.into(), action, ("oauth_client", id), None, detail.into())
+    }
+
+    /// What the caller allowed application `id`, seen by the admins of its business too.
+    pub fn oauth_consent(
+        caller: &'a Caller,
+        action: &'static str,
+        id: i64,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            caller.into(),
+            action,
+            ("oauth_client", id),
+            caller.business_id,
+            detail.into(),
+        )
+    }
+
+    /// The identity provider's signing keys, which have no id of their own.
+    pub fn oauth_keys(actor: impl Into<Actor<'a>>, action: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(actor.into(), action, ("oauth_key", 0), None, detail.into())
+    }
+}
+
 /// Writes the entry, and its event into the outbox (SPEC.md section 10), in the caller's
 /// transaction: the change, its entry and its event commit together or not at all.
 pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Result<(), ApiError> {

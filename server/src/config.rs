@@ -53,6 +53,9 @@ pub struct Config {
     #[command(flatten)]
     pub webhooks: WebhookSettings,
 
+    #[command(flatten)]
+    pub oidc: OidcSettings,
+
     /// Where Prometheus scrapes `GET /metrics` (a listener of its own); unset, nothing is
     /// counted.
     #[arg(long, env = "OTE_METRICS_ADDR", value_name = "OTE_METRICS_ADDR")]
@@ -104,6 +107,52 @@ pub enum AdminCommand {
     Unlock { name: String },
     /// Turn off the user's two-factor sign-in and end its sessions.
     DisableTotp { name: String },
+    /// Add a new signing key for ID and access tokens; the old one stays published until
+    /// the tokens it signed have expired.
+    RotateKeys,
+}
+
+/// The platform's identity provider (SPEC.md section 12).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OidcSettings {
+    /// The URL people reach the portal at, the tokens' issuer (no trailing slash); unset,
+    /// `http://` and the address the portal listens on.
+    #[arg(long, env = "OTE_PUBLIC_URL", value_name = "OTE_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+
+    /// How long an access token or an ID token lives, in seconds.
+    #[arg(long, env = "OTE_OAUTH_ACCESS_SECONDS", value_name = "OTE_OAUTH_ACCESS_SECONDS", default_value = "300", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub access_seconds: u64,
+
+    /// How long an authorization code may wait for its exchange, in seconds.
+    #[arg(long, env = "OTE_OAUTH_CODE_SECONDS", value_name = "OTE_OAUTH_CODE_SECONDS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub code_seconds: u64,
+
+    /// How long a refresh token lives unused, in seconds (each use gives a new one).
+    #[arg(long, env = "OTE_OAUTH_REFRESH_SECONDS", value_name = "OTE_OAUTH_REFRESH_SECONDS", default_value = "2592000", value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    pub refresh_seconds: u64,
+
+    /// With `prompt=login`, how recent the sign-in must be, in seconds; older, the person
+    /// signs in again.
+    #[arg(long, env = "OTE_OAUTH_FRESH_LOGIN_SECONDS", value_name = "OTE_OAUTH_FRESH_LOGIN_SECONDS", default_value = "600", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub fresh_login_seconds: u64,
+}
+
+/// `OTE_PUBLIC_URL`: http or https, a host, no query, fragment or trailing slash.
+fn public_url(raw: &str) -> Result<String, String> {
+    let rule = "must be an http:// or https:// URL without a query, a fragment or a trailing slash";
+    let parsed = url::Url::parse(raw).map_err(|_| rule.to_owned())?;
+    let fine = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host().is_some()
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && !raw.ends_with('/');
+    if fine {
+        Ok(raw.to_owned())
+    } else {
+        Err(rule.to_owned())
+    }
 }
 
 /// Where webhooks may point and how deliveries are retried (SPEC.md section 10).

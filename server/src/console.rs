@@ -50,6 +50,7 @@ pub async fn run(url: &DatabaseUrl, command: &Command) -> Result<String, Console
         Command::Admin(AdminCommand::ResetPassword { name }) => reset_password(&db, name).await,
         Command::Admin(AdminCommand::Unlock { name }) => unlock(&db, name).await,
         Command::Admin(AdminCommand::DisableTotp { name }) => disable_totp(&db, name).await,
+        Command::Admin(AdminCommand::RotateKeys) => rotate_keys(&db).await,
         Command::Backup { file } => backup(&db, file).await,
     };
     db.pool.close().await;
@@ -193,4 +194,22 @@ async fn backup(db: &Db, file: &Path) -> Result<String, ConsoleError> {
         })
         .map_err(|err| ConsoleError::Backup(format!("cannot flush {target}: {err}")))?;
     Ok(format!("backup written to {target} ({} bytes)", written.len()))
+}
+
+/// A new signing key for the identity provider; the old one is still published until the
+/// tokens it signed have expired (`auth::keys`).
+async fn rotate_keys(db: &Db) -> Result<String, ConsoleError> {
+    let now = now();
+    let mut tx = db.begin_write().await?;
+    let kid = crate::auth::keys::rotate(&mut tx, now).await?;
+    let entry = Entry::oauth_keys(
+        Actor::CONSOLE,
+        "oauth.keys.rotate",
+        format!("new signing key {kid}"),
+    );
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(format!(
+        "a new signing key {kid} signs from now on; the previous one is published until its tokens expire"
+    ))
 }

@@ -12,6 +12,7 @@ pub mod routes;
 // Handlers, one area each, each with its `routes()`.
 pub mod accounts;
 pub mod api;
+pub mod oidc;
 pub mod webhooks;
 // What handlers share: rows and their checks, the audit writer and its outbox, replies,
 // paging.
@@ -35,7 +36,9 @@ pub mod state;
 
 use crate::auth::callers::Callers;
 use crate::auth::device::DeviceCookies;
+use crate::auth::keys::KeyRing;
 use crate::auth::password::Passwords;
+use crate::auth::token;
 use crate::auth::token::Tokens;
 use crate::bootstrap::FirstAdmin;
 use crate::config::Config;
@@ -164,12 +167,25 @@ impl Portal {
             config.accounts.device_cookie_days,
             config.limits.hsts,
         );
+        let issuer = match &config.oidc.public_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "http://{}",
+                listener.local_addr().map_err(|source| StartError::Listen {
+                    addr: config.site_addr,
+                    source,
+                })?
+            ),
+        };
+        let keys = Arc::new(KeyRing::new(config.oidc.access_seconds + token::LEEWAY_SECONDS));
         let mut state = AppState {
             db,
             config: Arc::new(config),
             tokens: Arc::new(Tokens::new(secret.bytes())),
             devices: Arc::new(devices),
             passwords,
+            keys,
+            issuer: issuer.into(),
             callers,
             limits,
             webhooks: Arc::new(webhooks::Webhooks::new(&config_webhooks)),
@@ -207,6 +223,13 @@ impl Portal {
         tracing::info!("listening on http://{}", self.local_addr());
         let housekeeping = tokio::spawn(housekeeping::run(self.state.clone()));
         let deliveries = tokio::spawn(webhooks::worker::run(self.state.clone()));
+        // The identity provider's first key is made now rather than at its first request.
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            if let Err(err) = state.keys.current(&state.db).await {
+                tracing::warn!(error = %err, "identity provider: could not make a signing key yet");
+            }
+        });
         let listener = tokio::spawn(db::listen::run(self.state.db.clone()));
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {

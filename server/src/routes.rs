@@ -28,14 +28,14 @@ pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(app::App);
     let dev = leptos.env == Env::DEV;
     let policy = move || page_policy(dev);
+    let crate::api::Routers { api, protocol, .. } = crate::api::router();
     // Tokens and user data must not stay in any cache.
-    let api = crate::api::router()
-        .0
-        .layer(always(header::CACHE_CONTROL, "no-store"));
+    let api = api.layer(always(header::CACHE_CONTROL, "no-store"));
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/v1", api)
+        .merge(protocol)
         .leptos_routes_with_context(&state, pages, policy, move || app::shell(leptos.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             policy,

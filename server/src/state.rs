@@ -3,6 +3,7 @@
 
 use crate::auth::callers::Callers;
 use crate::auth::device::DeviceCookies;
+use crate::auth::keys::KeyRing;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;
@@ -20,6 +21,10 @@ pub struct AppState {
     /// Signs and reads the browsers' device cookies (`auth::device`).
     pub devices: Arc<DeviceCookies>,
     pub passwords: Arc<Passwords>,
+    /// The identity provider's signing keys (`auth::keys`).
+    pub keys: Arc<KeyRing>,
+    /// The identity provider's issuer: `OTE_PUBLIC_URL`, or `http://` and the bound address.
+    pub issuer: Arc<str>,
     pub callers: Arc<Callers>,
     pub limits: Arc<Limits>,
     pub webhooks: Arc<crate::webhooks::Webhooks>,

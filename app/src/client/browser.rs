@@ -39,15 +39,19 @@ thread_local! {
     static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Leaves the page for the login form, saying why.
+/// The page that signs the person in itself: leaving it would lose the application's
+/// sign-in request, which lives in its address.
+const SIGNS_IN_ITSELF: &str = "/oauth/authorize";
+
+/// Leaves the page for the login form, saying why (on the consent page, only forgets the
+/// token: the page shows its own form).
 pub fn to_login(reason: &str) {
     forget();
-    if LEAVING.replace(true) {
+    let Some(window) = web_sys::window() else { return };
+    if window.location().pathname().ok().as_deref() == Some(SIGNS_IN_ITSELF) || LEAVING.replace(true) {
         return;
     }
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().set_href(&format!("/login?reason={reason}"));
-    }
+    let _ = window.location().set_href(&format!("/login?reason={reason}"));
 }
 
 impl Method {

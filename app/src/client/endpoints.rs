@@ -3,8 +3,9 @@
 
 use super::{Call, Failure, Method, with_query};
 use crate::model::{
-    AuditEntry, AuditQuery, Authorization, Business, BusinessAudit, BusinessQuery, Created, CreatedToken,
-    CreatedWebhook, Credentials, Delivery, NewBusiness, NewPersonalToken, NewUser, NewWebhook, PageQuery,
+    AllowedApplication, AuditEntry, AuditQuery, Authorization, AuthorizeAnswer, AuthorizeDecision, Business,
+    BusinessAudit, BusinessQuery, Client, ClientChange, Created, CreatedClient, CreatedToken, CreatedWebhook,
+    Credentials, Delivery, NewBusiness, NewClient, NewPersonalToken, NewUser, NewWebhook, PageQuery,
     PasswordChange, PasswordReset, PersonalToken, Queue, RecoveryCodes, Session, TotpCode, TotpDisable,
     TotpEnrolment, User, UserAudit, UserQuery, Webhook, WebhookChange,
 };
@@ -75,6 +76,24 @@ pub fn create_token(token: &NewPersonalToken) -> Call<CreatedToken> {
 
 pub fn revoke_token(id: i64) -> Call<()> {
     Call::new(Method::Delete, format!("/v1/user/tokens/{id}"))
+}
+
+/// The applications the caller has allowed to sign them in.
+pub fn list_applications() -> Call<Vec<AllowedApplication>> {
+    Call::new(Method::Get, "/v1/user/applications".into())
+}
+
+/// Forgets the caller's consent to an application and ends its sign-ins.
+pub fn revoke_application(client_id: &str) -> Call<()> {
+    Call::new(Method::Delete, format!("/v1/user/applications/{client_id}"))
+}
+
+/// The consent page's question (`approve` unset: what does this sign-in request need?)
+/// or decision. Signed in or not: without a token the answer says `login`.
+pub fn authorize(decision: &AuthorizeDecision) -> Call<AuthorizeAnswer> {
+    Call::new(Method::Post, "/v1/oauth/authorize".into())
+        .with(decision)
+        .signed_if_stored()
 }
 
 pub fn list_users(query: &UserQuery) -> Call<Vec<User>> {
@@ -176,4 +195,23 @@ pub fn retry_delivery(id: i64, delivery: i64) -> Call<()> {
         Method::Post,
         format!("/v1/admin/webhooks/{id}/deliveries/{delivery}/retry"),
     )
+}
+
+/// The applications (OpenID Connect clients), newest first.
+pub fn list_clients() -> Call<Vec<Client>> {
+    Call::new(Method::Get, "/v1/admin/oauth/clients".into())
+}
+
+/// Registers an application; the answer holds its secret, this once.
+pub fn create_client(client: &NewClient) -> Call<CreatedClient> {
+    Call::new(Method::Post, "/v1/admin/oauth/clients".into()).with(client)
+}
+
+pub fn change_client(client_id: &str, change: &ClientChange) -> Call<()> {
+    Call::new(Method::Put, format!("/v1/admin/oauth/clients/{client_id}")).with(change)
+}
+
+/// Removes an application; its sign-ins and tokens end.
+pub fn delete_client(client_id: &str) -> Call<()> {
+    Call::new(Method::Delete, format!("/v1/admin/oauth/clients/{client_id}"))
 }

@@ -53,6 +53,18 @@ enum Method {
     Delete,
 }
 
+/// Whether a call carries the session's token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signing {
+    /// All but signing in and registering: without a stored token, the page leaves for the
+    /// login form.
+    Always,
+    /// The caller has no token yet.
+    Never,
+    /// The token if one is stored, else none: the server answers either way.
+    IfStored,
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoredSession {
     pub token: String,
@@ -68,8 +80,7 @@ pub struct Call<T> {
     method: Method,
     path: String,
     body: Option<String>,
-    /// Whether the session's token goes with it: all but signing in and registering.
-    signed: bool,
+    signing: Signing,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -79,7 +90,7 @@ impl<T> Call<T> {
             method,
             path,
             body: None,
-            signed: true,
+            signing: Signing::Always,
             reply: PhantomData,
         }
     }
@@ -92,13 +103,20 @@ impl<T> Call<T> {
 
     /// Sends no token: the caller has none yet.
     fn anonymous(mut self) -> Self {
-        self.signed = false;
+        self.signing = Signing::Never;
+        self
+    }
+
+    /// Sends the token if one is stored: the server answers either way (the consent page
+    /// asks it whether the person must sign in first).
+    fn signed_if_stored(mut self) -> Self {
+        self.signing = Signing::IfStored;
         self
     }
 
     /// The body of the answer as it came.
     fn text(self) -> Pin<Box<dyn Future<Output = Result<String, Failure>>>> {
-        Box::pin(send(self.method, self.path, self.body, self.signed))
+        Box::pin(send(self.method, self.path, self.body, self.signing))
     }
 }
 
@@ -139,9 +157,19 @@ fn parse<T: DeserializeOwned>(text: &str) -> Reply<T> {
 }
 
 /// The one way a request goes out: the body of its 200 answer, or the failure.
-async fn send(method: Method, path: String, body: Option<String>, signed: bool) -> Result<String, Failure> {
+async fn send(
+    method: Method,
+    path: String,
+    body: Option<String>,
+    signing: Signing,
+) -> Result<String, Failure> {
     #[cfg(feature = "hydrate")]
     {
+        let signed = match signing {
+            Signing::Always => true,
+            Signing::Never => false,
+            Signing::IfStored => browser::session().is_some(),
+        };
         if signed {
             browser::call(method, &path, body).await
         } else {
@@ -150,7 +178,7 @@ async fn send(method: Method, path: String, body: Option<String>, signed: bool) 
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (method, path, body, signed);
+        let _ = (method, path, body, signing);
         std::future::pending().await
     }
 }

@@ -161,8 +161,11 @@ impl FormErrors {
     /// Puts a server refusal next to the field it names (translated where the rule is
     /// known), or above the form.
     pub fn show(self, i18n: I18n, failure: &Failure, known: &[&'static str]) {
+        // An element of a list field (`redirectUris[1]`) shows next to the list.
         if let Some((field, rule)) = failure.field()
-            && let Some(field) = known.iter().find(|k| **k == field)
+            && let Some(field) = known
+                .iter()
+                .find(|k| **k == field.split('[').next().unwrap_or(field))
         {
             // Translated where the rule or refusal is known, else the server's words.
             let message = crate::refusals::translate(i18n.lang(), field, rule).unwrap_or(rule);

@@ -1,6 +1,6 @@
 //! What the pages share: form pieces (`form`), list tables (`list`), the business picker
 //! (`picker`), and here status badges, confirmations, the clipboard, and how statuses,
-//! roles and times read.
+//! roles, times and the scopes of an application read.
 
 mod form;
 mod list;
@@ -10,7 +10,7 @@ pub use form::{Field, FormErrors, Notice, PasswordChecklist};
 pub use list::{ListTable, Listing, Pager};
 pub use picker::BusinessPicker;
 
-use crate::i18n::{T, use_i18n};
+use crate::i18n::{T, text, use_i18n};
 use crate::model::{BusinessStatus, Role, UserStatus};
 use leptos::prelude::*;
 
@@ -39,6 +39,39 @@ pub fn business_status_text(status: BusinessStatus) -> T {
         BusinessStatus::Approved => T::BusinessStatus1,
         BusinessStatus::Disapproved => T::BusinessStatus2,
         BusinessStatus::Deleted => T::BusinessStatus3,
+    }
+}
+
+/// What an application learns with a scope, in words; `None` for a scope the portal does
+/// not know.
+pub fn scope_text(scope: &str) -> Option<T> {
+    Some(match scope {
+        "openid" => T::ScopeOpenid,
+        "profile" => T::ScopeProfile,
+        "phone" => T::ScopePhone,
+        "groups" => T::ScopeGroups,
+        "offline_access" => T::ScopeOfflineAccess,
+        _ => return None,
+    })
+}
+
+/// What an application learns (the consent screen, the allowed applications): a line per
+/// scope, in words where the portal knows it.
+#[component]
+pub fn ScopeList(scopes: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <ul class="scopes">
+            {scopes
+                .into_iter()
+                .map(|scope| {
+                    let words = scope_text(&scope);
+                    let raw = scope.clone();
+                    let shown = move || words.map_or_else(|| raw.clone(), |key| text(i18n.lang(), key).to_owned());
+                    view! { <li data-scope=scope>{shown}</li> }
+                })
+                .collect_view()}
+        </ul>
     }
 }
 

@@ -75,6 +75,7 @@ macro_rules! status_filter {
 mod accounts;
 mod audit;
 mod business;
+mod oauth;
 mod paging;
 mod users;
 mod webhooks;
@@ -82,6 +83,7 @@ mod webhooks;
 pub use accounts::*;
 pub use audit::*;
 pub use business::*;
+pub use oauth::*;
 pub use paging::*;
 pub use users::*;
 pub use webhooks::*;

@@ -1,9 +1,10 @@
-//! Signing in, and the page a new registration waits on.
+//! Signing in (the form, shared with the consent page), and the page a new registration
+//! waits on.
 
 use crate::client;
 use crate::components::{Field, FormErrors, Notice};
 use crate::i18n::{T, use_i18n};
-use crate::model::{Credentials, Role};
+use crate::model::{Authorization, Credentials, Role};
 use crate::rules::Text;
 use crate::session::use_session;
 use leptos::prelude::*;
@@ -12,8 +13,42 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn Login() -> impl IntoView {
     let i18n = use_i18n();
-    let session = use_session();
     let query = use_query_map();
+    let navigate = leptos_router::hooks::use_navigate();
+    let reason = move || match query.get().get("reason").as_deref() {
+        Some("expired") => Some((false, i18n.now(T::SessionEnded).to_owned())),
+        Some("password-changed") => Some((true, i18n.now(T::PasswordChangedSignIn).to_owned())),
+        _ => None,
+    };
+    let signed_in = move |me: Option<Authorization>| {
+        let target = match me {
+            Some(me) if me.role == Role::Pending => "/awaiting",
+            Some(me) if me.totp_required && !me.totp => "/security?reason=enrol",
+            _ => "/",
+        };
+        navigate(target, Default::default());
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{i18n.t(T::SignIn)}</h1>
+            <SignInForm reason=Signal::derive(reason) signed_in />
+            <p>
+                {i18n.t(T::NoAccount)} " " <a href="/register">{i18n.t(T::Register)}</a>
+            </p>
+        </section>
+    }
+}
+
+/// The sign-in form: user name and password, then the one-time code when the server asks
+/// for it. `reason` shows above it until an error takes its place; `signed_in` gets the
+/// caller once the token is stored.
+#[component]
+pub fn SignInForm<F>(#[prop(into)] reason: Signal<Option<(bool, String)>>, signed_in: F) -> impl IntoView
+where
+    F: Fn(Option<Authorization>) + Clone + 'static,
+{
+    let i18n = use_i18n();
+    let session = use_session();
     let user = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let show_password = RwSignal::new(false);
@@ -22,12 +57,6 @@ pub fn Login() -> impl IntoView {
     let needs_code = RwSignal::new(false);
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
-    let navigate = leptos_router::hooks::use_navigate();
-    let reason = move || match query.get().get("reason").as_deref() {
-        Some("expired") => Some((false, i18n.now(T::SessionEnded).to_owned())),
-        Some("password-changed") => Some((true, i18n.now(T::PasswordChangedSignIn).to_owned())),
-        _ => None,
-    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -62,7 +91,7 @@ pub fn Login() -> impl IntoView {
             code,
         };
         busy.set(true);
-        let navigate = navigate.clone();
+        let signed_in = signed_in.clone();
         leptos::task::spawn_local(async move {
             let reply = client::sign_in(&credentials).await;
             busy.set(false);
@@ -76,12 +105,7 @@ pub fn Login() -> impl IntoView {
                     // Ask directly: the session resource may still hold "nobody".
                     let me = client::current_user().await.ok().and_then(|e| e.data);
                     session.reload_me();
-                    let target = match me {
-                        Some(me) if me.role == Role::Pending => "/awaiting",
-                        Some(me) if me.totp_required && !me.totp => "/security?reason=enrol",
-                        _ => "/",
-                    };
-                    navigate(target, Default::default());
+                    signed_in(me);
                 }
                 Err(failure) if failure.status == 401 && failure.message.starts_with("code:") => {
                     if needs_code.get_untracked() {
@@ -108,54 +132,48 @@ pub fn Login() -> impl IntoView {
     };
 
     view! {
-        <section class="card narrow">
-            <h1>{i18n.t(T::SignIn)}</h1>
-            <Notice message=Signal::derive(move || errors.general.get().or_else(reason)) />
-            <form class="form" method="post" action="/login" novalidate on:submit=submit>
-                <Field id="login-user" label=T::UserName value=user error=errors.of("user") autocomplete="username" />
-                <div class="field">
-                    <label for="login-password">{i18n.t(T::Password)}</label>
-                    <div class="input-row">
-                        <input
-                            id="login-password"
-                            name="password"
-                            autocomplete="current-password"
-                            aria-invalid=move || errors.of("password").get().is_some().to_string()
-                            aria-describedby="login-password-error"
-                            type=move || if show_password.get() { "text" } else { "password" }
-                            bind:value=password
-                        />
-                        <button
-                            type="button"
-                            class="secondary"
-                            aria-pressed=move || show_password.get().to_string()
-                            on:click=move |_| show_password.update(|shown| *shown = !*shown)
-                        >
-                            {move || if show_password.get() { i18n.now(T::Hide) } else { i18n.now(T::Show) }}
-                        </button>
-                    </div>
-                    <p class="error" id="login-password-error" role="alert">
-                        {move || errors.of("password").get()}
-                    </p>
-                </div>
-                {move || needs_code.get().then(|| view! {
-                    <Field
-                        id="login-code"
-                        label=T::OneTimeCode
-                        value=code
-                        error=errors.of("code")
-                        autocomplete="one-time-code"
-                        hint=T::CodeHint
+        <Notice message=Signal::derive(move || errors.general.get().or_else(|| reason.get())) />
+        <form class="form" method="post" action="/login" novalidate on:submit=submit>
+            <Field id="login-user" label=T::UserName value=user error=errors.of("user") autocomplete="username" />
+            <div class="field">
+                <label for="login-password">{i18n.t(T::Password)}</label>
+                <div class="input-row">
+                    <input
+                        id="login-password"
+                        name="password"
+                        autocomplete="current-password"
+                        aria-invalid=move || errors.of("password").get().is_some().to_string()
+                        aria-describedby="login-password-error"
+                        type=move || if show_password.get() { "text" } else { "password" }
+                        bind:value=password
                     />
-                })}
-                <button type="submit" disabled=move || busy.get()>
-                    {i18n.t(T::SignIn)}
-                </button>
-            </form>
-            <p>
-                {i18n.t(T::NoAccount)} " " <a href="/register">{i18n.t(T::Register)}</a>
-            </p>
-        </section>
+                    <button
+                        type="button"
+                        class="secondary"
+                        aria-pressed=move || show_password.get().to_string()
+                        on:click=move |_| show_password.update(|shown| *shown = !*shown)
+                    >
+                        {move || if show_password.get() { i18n.now(T::Hide) } else { i18n.now(T::Show) }}
+                    </button>
+                </div>
+                <p class="error" id="login-password-error" role="alert">
+                    {move || errors.of("password").get()}
+                </p>
+            </div>
+            {move || needs_code.get().then(|| view! {
+                <Field
+                    id="login-code"
+                    label=T::OneTimeCode
+                    value=code
+                    error=errors.of("code")
+                    autocomplete="one-time-code"
+                    hint=T::CodeHint
+                />
+            })}
+            <button type="submit" disabled=move || busy.get()>
+                {i18n.t(T::SignIn)}
+            </button>
+        </form>
     }
 }
 

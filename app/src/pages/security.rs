@@ -1,13 +1,15 @@
-//! Security, for every signed-in user (SPEC.md section 9): two-factor sign-in (enrol with
-//! the QR code or the key, recovery codes, turn off), sessions (end one, end the others),
-//! and personal access tokens (create, shown once, revoke).
+//! Security, for every signed-in user (SPEC.md sections 9 and 12): two-factor sign-in
+//! (enrol with the QR code or the key, recovery codes, turn off), sessions (end one, end
+//! the others), personal access tokens (create, shown once, revoke), and the applications
+//! allowed to sign the user in (revoke).
 
 use crate::client::{self, Call};
-use crate::components::{CopyButton, Field, FormErrors, ListTable, Listing, Notice, format_time};
+use crate::components::{CopyButton, Field, FormErrors, ListTable, Listing, Notice, ScopeList, format_time};
 use crate::device::device_name;
 use crate::i18n::{I18n, T, use_i18n};
 use crate::model::{
-    NewPersonalToken, PersonalToken, Session, TokenScope, TotpCode, TotpDisable, TotpEnrolment,
+    AllowedApplication, NewPersonalToken, PersonalToken, Session, TokenScope, TotpCode, TotpDisable,
+    TotpEnrolment,
 };
 use crate::refusals::rule_text;
 use crate::rules::{Text, TokenName};
@@ -28,6 +30,7 @@ pub fn Security() -> impl IntoView {
         <TwoFactor />
         <Sessions />
         <Tokens />
+        <AllowedApplications />
     }
 }
 
@@ -356,6 +359,49 @@ fn Tokens() -> impl IntoView {
                     <th>{i18n.t(T::Created)}</th>
                     <th>{i18n.t(T::Expires)}</th>
                     <th>{i18n.t(T::LastSeen)}</th>
+                    <th>{i18n.t(T::Actions)}</th>
+                </ListTable>
+            </div>
+        </section>
+    }
+}
+
+/// The applications that may sign the caller in without asking (the consent remembered),
+/// each revocable: revoking ends what it holds too.
+#[component]
+fn AllowedApplications() -> impl IntoView {
+    let i18n = use_i18n();
+    let notice = RwSignal::new(None);
+    let applications = Listing::new(client::list_applications);
+    let row = move |a: AllowedApplication| {
+        let client_id = a.client_id.clone();
+        view! {
+            <tr data-application=a.name.clone() data-client-id=a.client_id.clone()>
+                <td>{a.name.clone()}</td>
+                <td><ScopeList scopes=a.scopes /></td>
+                <td>{format_time(a.create_time)}</td>
+                <td class="actions">
+                    <button
+                        type="button"
+                        class="danger"
+                        on:click=move |_| act(client::revoke_application(&client_id), applications.reload, notice)
+                    >
+                        {i18n.t(T::Revoke)}
+                    </button>
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="card wide" id="allowed-applications">
+            <h2>{i18n.t(T::AllowedApplications)}</h2>
+            <p>{i18n.t(T::AllowedApplicationsText)}</p>
+            <Notice message=notice />
+            <div class="table-wrap">
+                <ListTable list=applications columns="4" empty=T::NothingHere row>
+                    <th>{i18n.t(T::Application)}</th>
+                    <th>{i18n.t(T::ItLearns)}</th>
+                    <th>{i18n.t(T::AllowedSince)}</th>
                     <th>{i18n.t(T::Actions)}</th>
                 </ListTable>
             </div>

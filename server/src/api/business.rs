@@ -2,6 +2,7 @@
 //! the system administrator, seen by their members and owner.
 
 use crate::audit::{self, Entry};
+use crate::auth::session::{self, Grants};
 use crate::auth::{Approved, Caller, SystemAdmin};
 use crate::clock::now;
 use crate::db::RowLock;
@@ -217,6 +218,10 @@ pub async fn audit(
             )));
         }
     }
+    if business.status == BusinessStatus::Approved as i64 && status != BusinessStatus::Approved {
+        // Its members' `groups` lose the business: what applications were given ends.
+        session::end_grants(&mut tx, Grants::OfBusinessMembers(id)).await?;
+    }
     sqlx::query("UPDATE businesses SET status = $1, comment = $2, update_time = $3 WHERE id = $4")
         .bind(status as i64)
         .bind(audit.comment.as_str())
@@ -271,6 +276,8 @@ pub async fn delete(State(state): State<AppState>, SystemAdmin(admin): SystemAdm
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // What applications were told of the members' business no longer holds.
+    session::end_grants(&mut tx, Grants::OfBusinessMembers(id)).await?;
     let members = sqlx::query("UPDATE users SET business_id = NULL, update_time = $1 WHERE business_id = $2")
         .bind(now)
         .bind(id)

@@ -59,8 +59,17 @@ impl Modify for TokenScheme {
     }
 }
 
-/// The `/v1` router and its OpenAPI document.
-pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The routers and the OpenAPI document of both.
+pub struct Routers {
+    /// Under `/v1`.
+    pub api: Router<AppState>,
+    /// The identity provider's OAuth endpoints at the root (`/.well-known`, `/oauth/*`).
+    pub protocol: Router<AppState>,
+    pub doc: utoipa::openapi::OpenApi,
+}
+
+/// The `/v1` router, the identity provider's protocol router, and their OpenAPI document.
+pub fn router() -> Routers {
     let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::routes())
         .merge(users::routes())
@@ -68,8 +77,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(queue::routes())
         .merge(audit::routes())
         .merge(crate::accounts::routes())
-        .merge(crate::webhooks::routes());
+        .merge(crate::webhooks::routes())
+        .merge(crate::oidc::routes());
     let (router, mut doc) = router.split_for_parts();
+    let (protocol, protocol_doc) = crate::oidc::protocol().split_for_parts();
     doc.paths.paths = doc
         .paths
         .paths
@@ -84,6 +95,15 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     doc.paths
         .paths
         .insert("/v1/openapi.json".into(), openapi_path_item());
+    for (path, mut item) in protocol_doc.paths.paths {
+        for operation in operations(&mut item) {
+            qualify_operation_id(operation);
+        }
+        doc.paths.paths.insert(path, item);
+    }
+    if let (Some(components), Some(extra)) = (doc.components.as_mut(), protocol_doc.components) {
+        components.schemas.extend(extra.schemas);
+    }
     let json = doc.to_json().expect("the OpenAPI document serialises");
     let router = router
         .route(
@@ -92,7 +112,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         )
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(wrong_method);
-    (router, doc)
+    Routers {
+        api: router,
+        protocol,
+        doc,
+    }
 }
 
 fn operations(

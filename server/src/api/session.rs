@@ -115,10 +115,11 @@ pub async fn login(
     // Session rows are no caller's yet, so this leaves the caller cache alone.
     let mut tx = state.db.begin_side_write().await?;
     passed.clear(&mut tx).await?;
+    let second_factor = code_passed.is_some();
     if let Some(code_passed) = code_passed {
         code_passed.keep_failures(&mut tx).await?;
     }
-    let sid = session::start(&mut tx, user.id, &user_agent, &ip.to_string(), now).await?;
+    let sid = session::start(&mut tx, user.id, &user_agent, &ip.to_string(), second_factor, now).await?;
     tx.commit().await?;
     let (token, _) = state
         .tokens

@@ -23,7 +23,8 @@ pub enum Credential {
     Personal { id: i64, scope: TokenScope },
 }
 
-/// Routes that manage credentials: no personal token reaches them (but `GET
+/// Routes that manage credentials (the identity provider's sign-ins and consents too): no
+/// personal token reaches them (but `GET
 /// /v1/authorization`, which only says who the caller is).
 const CREDENTIAL_ROUTES: &[&str] = &[
     "/v1/authorization",
@@ -35,6 +36,9 @@ const CREDENTIAL_ROUTES: &[&str] = &[
     "/v1/user/sessions/{id}",
     "/v1/user/tokens",
     "/v1/user/tokens/{id}",
+    "/v1/oauth/authorize",
+    "/v1/user/applications",
+    "/v1/user/applications/{clientId}",
 ];
 
 /// What a user who must enrol may still do.

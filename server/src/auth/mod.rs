@@ -2,13 +2,14 @@
 //! (`caller`, kept in `callers`, scoped by `scope`, admitted by `access`), and the
 //! credentials behind them: passwords and login throttling, JWTs (`token`), sessions and
 //! what ends them (`session`), personal tokens (`personal`), the second factor, browsers' device
-//! cookies (`device`), and the
+//! cookies (`device`), the identity provider's signing keys (`keys`), and the
 //! random secrets and digests they are kept as (`secret`).
 
 pub mod access;
 pub mod caller;
 pub mod callers;
 pub mod device;
+pub mod keys;
 pub mod password;
 pub mod personal;
 pub mod scope;

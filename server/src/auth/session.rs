@@ -1,8 +1,9 @@
 //! The lifecycle of sign-ins: a password login starts a session, whose JWTs carry its id
 //! as `sid`; logout ends one, housekeeping purges the idle ones, and `end_tokens` is the
 //! one place that says which credentials of a user end when (a password change, a reset,
-//! a second factor turned off, a user forbidden or deleted). The caller extractor refuses
-//! every token whose session is gone, on every replica.
+//! a second factor turned off, a user forbidden or deleted), with what the identity
+//! provider gave applications (`end_grants`). The caller extractor refuses every token
+//! whose session is gone, on every replica.
 
 use super::{secret, token};
 use crate::db::Db;
@@ -18,6 +19,7 @@ pub async fn start(
     user_id: i64,
     user_agent: &str,
     ip: &str,
+    second_factor: bool,
     now: i64,
 ) -> Result<String, ApiError> {
     let id = secret::random_hex(16);
@@ -27,14 +29,15 @@ pub async fn start(
         .take(MAX_USER_AGENT)
         .collect();
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, create_time, last_seen_time, user_agent, ip) \
-         VALUES ($1, $2, $3, $3, $4, $5)",
+        "INSERT INTO sessions (id, user_id, create_time, last_seen_time, user_agent, ip, second_factor) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(user_id)
     .bind(now)
     .bind(user_agent)
     .bind(ip)
+    .bind(i64::from(second_factor))
     .execute(conn)
     .await?;
     Ok(id)
@@ -77,7 +80,9 @@ pub async fn purge(db: &Db, seen_seconds: u64, now: i64) -> Result<u64, sqlx::Er
 /// Which of a user's credentials `end_tokens` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    /// Every session and its JWTs (own password change, two-factor reset).
+    /// Every session and its JWTs, and what the user let applications have through the
+    /// identity provider: its grants (access and refresh tokens), codes and consents (own
+    /// password change, two-factor reset).
     Sessions,
     /// Those and the personal tokens too (forbidden, refused, deleted, or a password
     /// reset by an administrator).
@@ -100,6 +105,55 @@ pub async fn end_tokens(conn: &mut AnyConnection, user_id: i64, ending: Ending) 
             .bind(user_id)
             .execute(&mut *conn)
             .await?;
+    }
+    end_grants(conn, Grants::OfUser(user_id)).await
+}
+
+/// Whose identity-provider grants `end_grants` ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Grants<'a> {
+    /// Every grant, code and consent of a user (with `end_tokens`).
+    OfUser(i64),
+    /// Those of every member of a business, which its members are leaving: their `groups`
+    /// change, so what applications were given ends.
+    OfBusinessMembers(i64),
+    /// One application's, for one user (the user revoked its consent).
+    OfUserAndClient(i64, &'a str),
+    /// Every user's with one application (the application is deleted).
+    OfClient(&'a str),
+    /// One application's that came from one portal session (the application logged out).
+    OfSessionAndClient(&'a str, &'a str),
+}
+
+/// Ends grants (every access and refresh token they gave), unexchanged codes and
+/// consents, inside the caller's write transaction. A logout keeps the consent.
+pub async fn end_grants(conn: &mut AnyConnection, which: Grants<'_>) -> Result<(), sqlx::Error> {
+    let (filter, consents) = match which {
+        Grants::OfUser(_) => ("user_id = $1", true),
+        Grants::OfBusinessMembers(_) => ("user_id IN (SELECT id FROM users WHERE business_id = $1)", true),
+        Grants::OfUserAndClient(..) => ("user_id = $1 AND client_id = $2", true),
+        Grants::OfClient(_) => ("client_id = $1", true),
+        Grants::OfSessionAndClient(..) => ("session_id = $1 AND client_id = $2", false),
+    };
+    let mut statements = vec![
+        format!(
+            "DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE {filter})"
+        ),
+        format!("DELETE FROM oauth_grants WHERE {filter}"),
+        format!("DELETE FROM oauth_codes WHERE {filter}"),
+    ];
+    if consents {
+        statements.push(format!("DELETE FROM oauth_consents WHERE {filter}"));
+    }
+    for sql in statements {
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = match which {
+            Grants::OfUser(id) | Grants::OfBusinessMembers(id) => query.bind(id),
+            Grants::OfUserAndClient(id, client) => query.bind(id).bind(client),
+            Grants::OfClient(client) => query.bind(client),
+            Grants::OfSessionAndClient(session, client) => query.bind(session).bind(client),
+        };
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -833,7 +833,13 @@ async fn a_read_token_is_refused_on_every_writing_endpoint_and_no_token_manages_
             if ![Method::PUT, Method::POST, Method::DELETE, Method::PATCH].contains(&method) {
                 continue;
             }
-            let path = path.replace("{id}", "1");
+            if !path.starts_with("/v1/") {
+                // The identity provider's OAuth endpoints take no portal token.
+                continue;
+            }
+            let path = path
+                .replace("{id}", "1")
+                .replace("{clientId}", "0123456789abcdef01234567");
             if method == Method::POST && ["/v1/user", "/v1/authorization"].contains(&path.as_str()) {
                 // Registration and login take no token at all.
                 continue;
@@ -857,6 +863,8 @@ async fn a_read_token_is_refused_on_every_writing_endpoint_and_no_token_manages_
         (Method::DELETE, "/v1/admin/user/1/totp"),
         (Method::GET, "/v1/user/sessions"),
         (Method::DELETE, "/v1/user/sessions"),
+        (Method::POST, "/v1/oauth/authorize"),
+        (Method::GET, "/v1/user/applications"),
         (
             Method::DELETE,
             "/v1/user/sessions/0123456789abcdef0123456789abcdef",

@@ -9,6 +9,7 @@ mod console_ui;
 mod foundation;
 mod login;
 mod matrix;
+mod oidc;
 mod openapi;
 mod operations;
 mod rules;

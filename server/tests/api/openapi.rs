@@ -5,7 +5,7 @@ use crate::common::TestPortal;
 use reqwest::Method;
 use std::collections::BTreeSet;
 
-/// The contract: SPEC.md sections 3 and 4.
+/// The contract: SPEC.md sections 3 and 4, and the identity provider of section 12.
 const CONTRACT: &[(&str, &str)] = &[
     ("POST", "/v1/authorization"),
     ("PUT", "/v1/authorization"),
@@ -42,6 +42,20 @@ const CONTRACT: &[(&str, &str)] = &[
     ("DELETE", "/v1/admin/webhooks/{id}"),
     ("GET", "/v1/admin/webhooks/{id}/deliveries"),
     ("POST", "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry"),
+    ("POST", "/v1/admin/oauth/clients"),
+    ("GET", "/v1/admin/oauth/clients"),
+    ("PUT", "/v1/admin/oauth/clients/{clientId}"),
+    ("DELETE", "/v1/admin/oauth/clients/{clientId}"),
+    ("POST", "/v1/oauth/authorize"),
+    ("GET", "/v1/user/applications"),
+    ("DELETE", "/v1/user/applications/{clientId}"),
+    ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/oauth/jwks"),
+    ("POST", "/oauth/token"),
+    ("POST", "/oauth/revoke"),
+    ("GET", "/oauth/userinfo"),
+    ("POST", "/oauth/userinfo"),
+    ("GET", "/oauth/logout"),
     ("GET", "/v1/openapi.json"),
 ];
 
