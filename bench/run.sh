@@ -73,6 +73,11 @@ MANY_ERR=$(wrk_figures <"$WORK/many.txt" | awk '{print $4}')
 say "webhooks: commit-to-delivery delay when idle, and events/s to a receiver answering at once (bench/webhooks.py)"
 read -r W_P50 W_P99 W_RATE W_N W_ERR < <(python3 bench/webhooks.py "$PORTAL" "$ADMIN_PASSWORD")
 
+say "identity provider: authorize + code exchange for a signed-in user, and refresh rotations/s (bench/oidc.py)"
+read -r O_P50 O_P99 O_N O_RATE O_ERR < <(python3 bench/oidc.py "$PORTAL" "$TOKEN" 500 "$DURATION")
+JWKS_CACHE=$(curl -sfI "$PORTAL/oauth/jwks" | tr -d '\r' | awk -F': ' 'tolower($1) == "cache-control" {print $2}')
+REFRESH_RATIO=$(calc "f'{$O_RATE / $B_RPS:.3f}'")
+
 say "logins/s ($FEW connections) vs raw Argon2 verifications/s on all $(nproc) cores"
 # Attempts in flight count toward a name's throttle (5 at most): each wrk thread logs in
 # as $FEW users of its own in turn, so one name never has more than one or two in flight.
@@ -162,7 +167,7 @@ AUDIT_P99=$(calc "max($AU_A99, $AU_P99, $AU_C99, $AU_T99, $AU_D99, $AU_X99)")
 
 # The attack rows fail too if a real login did not answer 200, or a guess neither 401 nor
 # 429, or an attacker's request failed otherwise than by its timeout.
-ERRORS=$((P_ERR + B_ERR + T_ERR + M_ERR + P2_ERR + W_ERR + MANY_ERR + L_ERR + Q_ERR + F_ERR + FL_ERR + U_ERR + Z_ERR +
+ERRORS=$((P_ERR + B_ERR + T_ERR + M_ERR + P2_ERR + W_ERR + O_ERR + MANY_ERR + L_ERR + Q_ERR + F_ERR + FL_ERR + U_ERR + Z_ERR +
   A_N - A_OK + R_N - R_OK + G_OTHER + FLOOD_OTHER))
 TABLE=$(cat <<TABLE
 | figure | measured | reference in the same run | goal | met |
@@ -185,6 +190,8 @@ TABLE=$(cat <<TABLE
 | start-up on the 1M-user database (exec to first 200 from \`/healthz\`, 5 starts) | median $START_MEDIAN ms, slowest $START_MAX ms | - | < 300 ms | $(yes_no "$START_MAX < 300") |
 | real login during a flood of abandoned logins ($R_N administrator logins 0.2 s apart from 127.0.0.1, while 64 clients at a time log in as random names from 127.0.0.2 and hang up after 0.3 s; default limits) | p50 $R_P50 ms, p99 $R_P99 ms, max $R_MAX ms; $R_OK of $R_N answered 200; the flood: $FLOOD_N logins in $FLOOD_S s, $FLOOD_429 answered 429, $FLOOD_401 401, $FLOOD_503 503, $FLOOD_GONE abandoned | the same logins without the flood: p50 $A_P50 ms, p99 $A_P99 ms, max $A_MAX ms | p99 < 1 s | $(yes_no "$R_P99 < 1000 and $R_OK == $R_N") |
 | webhook events: delay from commit to delivery when idle (200 changes one at a time), and events/s for a burst of $W_N changes (8 clients) to a loopback receiver answering at once | p50 $W_P50 ms, p99 $W_P99 ms; $W_RATE events/s | - | p99 < 100 ms | $(yes_no "$W_P99 < 100") |
+| identity provider: \`POST /v1/oauth/authorize\` (consent remembered: a code at once) and \`POST /oauth/token\` (the code exchanged, PKCE checked, ID and access tokens signed RS256) for a signed-in user, timed together, $O_N rounds on one connection | p50 $O_P50 ms, p99 $O_P99 ms | - | p99 < 20 ms | $(yes_no "$O_P99 < 20") |
+| identity provider: refresh-token rotations (\`POST /oauth/token\`, \`grant_type=refresh_token\`), 8 clients each rotating its own grant; \`GET /oauth/jwks\` answers \`Cache-Control: $JWKS_CACHE\` | $O_RATE refreshes/s | bare axum: $B_RPS req/s (ratio $REFRESH_RATIO) | - | - |
 | guesses checked out of $GUESSES concurrent (wrong-password logins for one name, all in flight at once, each from its own address; default limits) | $G_CHECKED checked (401), $G_REFUSED refused (429) | - | <= 5 | $(yes_no "$G_CHECKED <= 5") |
 TABLE
 )

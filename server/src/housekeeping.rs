@@ -3,7 +3,7 @@
 //! have expired (after the leeway tokens are still accepted in), idle rate-limit buckets,
 //! sessions whose tokens have all expired, expired personal tokens, and enrolments in
 //! two-factor sign-in left unconfirmed for a day, settled deliveries and their events
-//! after 30 days.
+//! after 30 days, and the identity provider's expired codes, refresh tokens and grants.
 
 use crate::auth::{session, throttle, token};
 use crate::clock::now;
@@ -49,7 +49,8 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
         .await?
         .rows_affected();
     let events = crate::outbox::purge(&state.db, now).await?;
-    if failures + revocations + sessions + personal_tokens + enrolments + events > 0 {
+    let sign_ins = session::purge_grants(&state.db, &state.config.oidc, now).await?;
+    if failures + revocations + sessions + personal_tokens + enrolments + events + sign_ins > 0 {
         tracing::debug!(
             failures,
             revocations,
@@ -57,6 +58,7 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
             personal_tokens,
             enrolments,
             events,
+            sign_ins,
             "housekeeping: purged expired rows"
         );
     }

@@ -918,3 +918,160 @@ async fn killed_at_random_moments_on_sqlite_no_acknowledged_event_is_lost() {
 async fn killed_at_random_moments_on_postgres_no_acknowledged_event_is_lost() {
     kill_and_restart(&fresh_database().await).await;
 }
+
+/// A form post to the identity provider's token endpoint.
+async fn token_request(base: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .form(form)
+        .send()
+        .await
+        .expect("the replica answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+#[ignore = "needs OTE_TEST_POSTGRES_URL; ./x test provides it"]
+async fn codes_and_refresh_tokens_are_good_once_across_two_replicas() {
+    let database = fresh_database().await;
+    let (a, b) = (Replica::start(&database), Replica::start(&database));
+    let (_, body) = login(&a, "admin", ADMIN_PASSWORD).await;
+    let admin = body["token"].as_str().unwrap().to_owned();
+    let redirect = "http://127.0.0.1:9/callback";
+    let (status, body) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/admin/oauth/clients", a.url),
+        Some(&admin),
+        Some(json!({"name": "Replicated", "redirectUris": [redirect]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let client_id = body["data"]["clientId"].as_str().unwrap().to_owned();
+    let secret = body["data"]["clientSecret"].as_str().unwrap().to_owned();
+    for round in 0..5 {
+        // A code from replica A, exchanged 20 times at once over both replicas.
+        let query = format!(
+            "response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20offline_access&state=s{round}",
+            urlencode(redirect)
+        );
+        let (status, body) = call(
+            reqwest::Method::POST,
+            format!("{}/v1/oauth/authorize", a.url),
+            Some(&admin),
+            Some(json!({"query": query, "approve": true})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let location = body["data"]["redirect"].as_str().unwrap().to_owned();
+        let code = url_param(&location, "code");
+        let exchanges = (0..20).map(|i| {
+            let base = if i % 2 == 0 { a.url.clone() } else { b.url.clone() };
+            let form = [
+                ("grant_type", "authorization_code".to_owned()),
+                ("code", code.clone()),
+                ("redirect_uri", redirect.to_owned()),
+                ("client_id", client_id.clone()),
+                ("client_secret", secret.clone()),
+            ];
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                token_request(&base, &form).await
+            }
+        });
+        let answers = futures::future::join_all(exchanges).await;
+        let granted: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == 200)
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(granted.len(), 1, "round {round}: {answers:?}");
+        assert!(
+            answers
+                .iter()
+                .all(|(s, b)| *s == 200 || b["error"] == "invalid_grant"),
+            "{answers:?}"
+        );
+        // The second use ended what the first gave: its refresh token is dead too.
+        let refresh = granted[0]["refresh_token"].as_str().unwrap();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ];
+        let (status, body) = token_request(&b.url, &form).await;
+        assert_eq!(
+            (status.as_u16(), &body["error"]),
+            (400, &json!("invalid_grant")),
+            "{body}"
+        );
+    }
+    // A refresh token presented 20 times at once over both replicas: at most one rotation,
+    // and the reuse ends the family, the rotated token included.
+    let query = format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20offline_access",
+        urlencode(redirect)
+    );
+    let (_, body) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/oauth/authorize", b.url),
+        Some(&admin),
+        Some(json!({"query": query})),
+    )
+    .await;
+    let code = url_param(body["data"]["redirect"].as_str().unwrap(), "code");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("client_id", &client_id),
+        ("client_secret", &secret),
+    ];
+    let (status, body) = token_request(&b.url, &form).await;
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    let rotations = (0..20).map(|i| {
+        let base = if i % 2 == 0 { a.url.clone() } else { b.url.clone() };
+        let (refresh, client_id, secret) = (refresh.clone(), client_id.clone(), secret.clone());
+        async move {
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.as_str()),
+            ];
+            token_request(&base, &form).await
+        }
+    });
+    let answers = futures::future::join_all(rotations).await;
+    let rotated: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(rotated.len() <= 1, "{answers:?}");
+    for body in rotated {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", body["refresh_token"].as_str().unwrap()),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ];
+        let (status, _) = token_request(&a.url, &form).await;
+        assert_eq!(status, 400, "the rotated token died with its family");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn url_param(location: &str, name: &str) -> String {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("{name} in {location}"))
+}

@@ -77,6 +77,35 @@ pub async fn purge(db: &Db, seen_seconds: u64, now: i64) -> Result<u64, sqlx::Er
         .rows_affected())
 }
 
+/// The identity provider's rows that can no longer be used (the housekeeping task): codes
+/// a code's lifetime after they expired (kept so long, a replay is still recognised),
+/// expired refresh tokens, and grants with no refresh token left whose last access token
+/// has surely expired. Returns how many rows went.
+pub async fn purge_grants(db: &Db, oidc: &crate::config::OidcSettings, now: i64) -> Result<u64, sqlx::Error> {
+    let code_seconds = oidc.code_seconds as i64;
+    let lasting = (oidc.access_seconds + oidc.refresh_seconds + token::LEEWAY_SECONDS) as i64;
+    let mut purged = 0;
+    for (sql, before) in [
+        (
+            "DELETE FROM oauth_codes WHERE expire_time < $1",
+            now - code_seconds,
+        ),
+        ("DELETE FROM oauth_refresh_tokens WHERE expire_time <= $1", now),
+        (
+            "DELETE FROM oauth_grants WHERE create_time < $1 AND NOT EXISTS \
+             (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = oauth_grants.id)",
+            now - lasting,
+        ),
+    ] {
+        purged += sqlx::query(sql)
+            .bind(before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    }
+    Ok(purged)
+}
+
 /// Which of a user's credentials `end_tokens` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
