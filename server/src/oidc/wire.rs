@@ -174,7 +174,8 @@ pub async fn authenticate(
                     "client_id: differs from the one in Authorization",
                 ));
             }
-            (id, Some(secret), true)
+            // Go's oauth2 (kubelogin, Grafana) sends a public client as `id:`, no secret.
+            (id, Some(secret).filter(|secret| !secret.is_empty()), true)
         }
         None => (
             form.required("client_id")?.to_owned(),
