@@ -925,6 +925,11 @@ async fn a_public_cli_signs_in_with_pkce_and_no_secret() {
     let ask = Ask::new(&app).set("redirect_uri", Some("http://localhost:8000"));
     let tokens = sign_in_with(&portal, &app, &token, &ask, Auth::None).await;
     verify_id_token(&portal, &app, &tokens.id, &ask.nonce).await;
+
+    // Go's oauth2 package (kubelogin, Grafana) sends a public client as Basic `id:`.
+    let ask = Ask::new(&app);
+    let tokens = sign_in_with(&portal, &app, &token, &ask, Auth::Basic).await;
+    verify_id_token(&portal, &app, &tokens.id, &ask.nonce).await;
 }
 
 #[tokio::test]
