@@ -254,13 +254,11 @@ pub async fn remember_consent(
     scope: &Scope,
     now: i64,
 ) -> ApiResult<()> {
-    sqlx::query("DELETE FROM oauth_consents WHERE user_id = $1 AND client_id = $2")
-        .bind(user_id)
-        .bind(client_id)
-        .execute(&mut *conn)
-        .await?;
+    // One statement: a delete and an insert let two approvals at once (two tabs, on
+    // PostgreSQL) both insert, and the second failed on the key (409).
     sqlx::query(
-        "INSERT INTO oauth_consents (user_id, client_id, scope, create_time) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO oauth_consents (user_id, client_id, scope, create_time) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, create_time = excluded.create_time",
     )
     .bind(user_id)
     .bind(client_id)

@@ -57,7 +57,7 @@ impl Request {
     /// The application and redirect URI of `query`; 422 when either is not registered
     /// exactly (or a parameter is given twice, which makes the request ambiguous).
     pub async fn read(conn: &mut AnyConnection, query: &str) -> ApiResult<Self> {
-        if query.len() > MAX_QUERY {
+        if query.chars().count() > MAX_QUERY {
             return Err(ApiError::unprocessable(
                 "query",
                 format!("must be at most {MAX_QUERY} characters"),

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 #[allow(dead_code)]
 pub struct TokenRequest {
     /// `authorization_code` or `refresh_token`.
+    #[schema(pattern = "^(authorization_code|refresh_token)$")]
     grant_type: String,
     code: Option<String>,
     redirect_uri: Option<String>,
@@ -31,16 +32,25 @@ pub struct TokenRequest {
     scope: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// Any other parameter is ignored, but like these it may be given only once (RFC 6749
+    /// 3.2: a repeated one is 400): one text value each.
+    #[serde(flatten)]
+    other: std::collections::HashMap<String, String>,
 }
 
 /// The revocation request's form (RFC 7009 2.1).
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct RevokeRequest {
+    /// A refresh or an access token (an empty one is no token: 400).
+    #[schema(min_length = 1)]
     token: String,
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// Any other parameter is ignored, but given only once (a repeated one is 400).
+    #[serde(flatten)]
+    other: std::collections::HashMap<String, String>,
 }
 
 /// Exchange a code, or a refresh token, for tokens.
@@ -50,7 +60,7 @@ pub struct RevokeRequest {
         (status = 200, description = "`{access_token, token_type, expires_in, id_token, refresh_token?, scope}`", body = serde_json::Value),
         (status = 400, description = "`{error, error_description}`: invalid_request, invalid_grant, unsupported_grant_type, invalid_scope", body = serde_json::Value),
         (status = 401, description = "`{error: invalid_client}`", body = serde_json::Value),
-        (status = 413, description = "Body over 64 KiB", body = serde_json::Value),
+        (status = 413, description = "Body over 64 KiB (a line of plain text, not OAuth JSON)", body = String, content_type = "text/plain"),
         (status = 503, description = "`{error: temporarily_unavailable}`", body = serde_json::Value),
     ))]
 pub async fn token(
@@ -241,10 +251,10 @@ fn tokens(
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Revoked, or there was nothing to revoke"),
+        (status = 200, description = "Revoked, or there was nothing to revoke: `{}`", body = serde_json::Value),
         (status = 400, description = "`{error: invalid_request}`", body = serde_json::Value),
         (status = 401, description = "`{error: invalid_client}`", body = serde_json::Value),
-        (status = 413, description = "Body over 64 KiB", body = serde_json::Value),
+        (status = 413, description = "Body over 64 KiB (a line of plain text, not OAuth JSON)", body = String, content_type = "text/plain"),
         (status = 503, description = "`{error: temporarily_unavailable}`", body = serde_json::Value),
     ))]
 pub async fn revoke(

@@ -1,12 +1,15 @@
 """Schemathesis hooks for the OTE Portal API (run by `./x test`, see README "Testing").
 
 Before the run, a small world is made through the API itself: pending and approved users,
-a business admin with an approved business and a member, a pending business. The fuzzer
-then acts as the system administrator (a token it renews whenever a fuzzed request ended
-it: logout and refresh are operations too) and, half of the time, aims `{id}` at those
-real rows, so that every operation is reached past its 404.
+a business admin with an approved business and a member, a pending business, and OpenID
+Connect applications (a confidential and a public one). The fuzzer then acts as the system
+administrator (a token it renews whenever a fuzzed request ended it: logout and refresh are
+operations too) and, half of the time, aims `{id}` and `{clientId}` at those real rows, so
+that every operation is reached past its 404; the identity provider's endpoints get real
+authorization requests, codes, tokens and client credentials some of the time (`OAuth`).
 """
 
+import ast
 import base64
 import hashlib
 import hmac
@@ -14,8 +17,11 @@ import itertools
 import json
 import os
 import re
+import secrets
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import sys
@@ -27,6 +33,20 @@ from schemathesis.core.parameters import ParameterLocation
 # a parse near the default recursion limit can fail inside the `ast` module ("AST
 # constructor recursion depth mismatch"), an error of the tool, not of the API.
 sys.setrecursionlimit(5000)
+# The same error comes from two parses at once: before 3.11.8 (CPython gh-106905) the depth
+# that the conversion to Python objects keeps is one per interpreter, not per call, and the
+# two workers are threads (a run of ./x fuzz failed so on `PUT /v1/admin/business/{id}`,
+# parsing schemathesis's own source). One parse at a time.
+_PARSE_LOCK = threading.Lock()
+_parse = ast.parse
+
+
+def _one_parse_at_a_time(*args, **kwargs):
+    with _PARSE_LOCK:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _one_parse_at_a_time
 
 BASE = os.environ["PORTAL_URL"]
 ADMIN = os.environ["FUZZ_ADMIN_USER"]
@@ -196,6 +216,364 @@ def other_session_id():
     return next(s["id"] for s in body["data"] if s["current"])
 
 
+# --- The identity provider (SPEC.md section 12) -----------------------------------------
+
+# Where the applications the hooks register send the browser back: loopback, a port nothing
+# listens on (the portal never fetches these; it only names them in redirects).
+REDIRECT_URI = "http://127.0.0.1:9/fz-callback"
+POST_LOGOUT_URI = "http://127.0.0.1:9/fz-signed-out"
+CLIENT_ID = re.compile(r"[0-9a-f]{24}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """`GET /oauth/logout` answers 303: the hooks read that answer, not the page after it."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def send(method, path, data=None, headers=None):
+    """A raw request of the hooks' own: (status, headers, body bytes), redirects not followed,
+    503 sent again after `Retry-After` (as `call` does)."""
+    for attempt in range(5):
+        request = urllib.request.Request(BASE + path, data=data, method=method, headers=headers or {})
+        try:
+            with OPENER.open(request, timeout=30) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            if error.code == 503 and attempt < 4:
+                time.sleep(min(float(error.headers.get("Retry-After") or 1), 2))
+                continue
+            return error.code, error.headers, error.read()
+
+
+def form_call(path, fields, authorization=None):
+    """A form-encoded POST to an OAuth endpoint: (status, JSON body)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if authorization:
+        headers["Authorization"] = authorization
+    status, _, body = send("POST", path, urllib.parse.urlencode(fields).encode(), headers)
+    return status, json.loads(body or b"null")
+
+
+def basic(client_id, client_secret):
+    """RFC 6749 2.3.1: both halves form-encoded, then Base64."""
+    pair = f"{urllib.parse.quote_plus(client_id)}:{urllib.parse.quote_plus(client_secret)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def new_client(public, name="fz-app"):
+    """A new application, registered through the API: (client id, secret or None)."""
+    status, body = call("POST", "/v1/admin/oauth/clients", {
+        "name": f"{name}-{next(SERIAL)}", "redirectUris": [REDIRECT_URI], "public": public,
+        "postLogoutRedirectUris": [POST_LOGOUT_URI]}, SystemAdministrator.root())
+    assert status == 200, body
+    return body["data"]["clientId"], body["data"].get("clientSecret")
+
+
+def pkce_pair():
+    """(verifier, S256 challenge) of RFC 7636."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize_query(client_id, scope="openid", challenge=None, **extra):
+    """An authorization request's query string as a relying party builds it: the client, its
+    registered redirect URI exactly, `response_type=code`, the scope, an S256 challenge,
+    `state` and `nonce`."""
+    if challenge is None:
+        challenge = pkce_pair()[1]
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": scope,
+              "code_challenge": challenge, "code_challenge_method": "S256",
+              "state": f"fz{next(SERIAL)}", "nonce": f"n{next(SERIAL)}", **extra}
+    return urllib.parse.urlencode(params)
+
+
+# The scopes the hooks' requests ask for, taken in turn.
+SCOPES = ["openid", "openid profile", "openid offline_access", "openid profile phone groups offline_access",
+          "openid groups"]
+
+
+class OAuth:
+    """The applications the hooks use for real authorization requests, codes and tokens: one
+    confidential and one public, registered at the start and checked before each use (the
+    fuzzer, as the system administrator, may disable, change or delete them: stateful links
+    carry their ids from the list into `PUT` and `DELETE`); a damaged one is put right again,
+    a deleted one registered anew. `spares` are the real rows `PUT .../{clientId}` is aimed at,
+    `consented` the one `DELETE /v1/user/applications/{clientId}` is, so that neither changes
+    the two in use. Codes come from a session of the system administrator of the hooks' own
+    (`flow_token`): `GET /oauth/logout` may end it; it is signed in again then."""
+
+    lock = threading.Lock()
+    clients = {}
+    spares = []
+    consented = None
+    flow_token = None
+
+    @classmethod
+    def seed(cls):
+        for public in (False, True):
+            cls.clients[public] = new_client(public, "fz-public" if public else "fz-confidential")
+        cls.spares = [new_client(public, "fz-spare")[0] for public in (False, True, False)]
+        cls.consented = new_client(False, "fz-consented")[0]
+
+    @classmethod
+    def client(cls, public):
+        """A usable application of the kind asked for: (client id, secret or None)."""
+        with cls.lock:
+            client_id, secret = cls.clients[public]
+            # Read-only checks: an unsigned request is answered without a write, and a logout
+            # with no ID token ends nothing.
+            probe = call("POST", "/v1/oauth/authorize", {"query": authorize_query(client_id)})[0]
+            logout = send("GET", "/oauth/logout?" + urllib.parse.urlencode(
+                {"client_id": client_id, "post_logout_redirect_uri": POST_LOGOUT_URI}))[0]
+            if probe != 200 or logout != 303:
+                status, _ = call("PUT", f"/v1/admin/oauth/clients/{client_id}", {
+                    "enabled": True, "redirectUris": [REDIRECT_URI], "postLogoutRedirectUris": [POST_LOGOUT_URI]},
+                    SystemAdministrator.root())
+                if status != 200:
+                    cls.clients[public] = new_client(public, "fz-public" if public else "fz-confidential")
+            return cls.clients[public]
+
+    @classmethod
+    def any_client(cls):
+        return cls.client(next(SERIAL) % 2 == 0)
+
+    @classmethod
+    def flow(cls):
+        """The hooks' own session, signed in anew when it has ended."""
+        if cls.flow_token is None:
+            cls.flow_token = login(ADMIN, ADMIN_PASSWORD)
+        return cls.flow_token
+
+    @classmethod
+    def code(cls, client_id, scope="openid", token=None):
+        """A fresh code for the application: (code, verifier), or None (the fuzzer changed
+        something meanwhile). With `token`, in that session; else in the hooks' own."""
+        verifier, challenge = pkce_pair()
+        query = authorize_query(client_id, scope, challenge)
+        for _ in range(2):
+            status, body = call("POST", "/v1/oauth/authorize", {"query": query, "approve": True},
+                                token or cls.flow())
+            data = (body or {}).get("data") or {}
+            if status == 200 and data.get("login") and token is None:
+                cls.flow_token = None
+                continue
+            redirect = data.get("redirect") or ""
+            code = urllib.parse.parse_qs(urllib.parse.urlsplit(redirect).query).get("code")
+            return (code[0], verifier) if code else None
+        return None
+
+    @classmethod
+    def tokens(cls, public=None, scope=None, token=None):
+        """A real token answer (access, ID and maybe refresh token) and the application it
+        was given to: (client id, secret, answer), or None."""
+        client_id, secret = cls.client(public) if public is not None else cls.any_client()
+        scope = scope or SCOPES[next(SERIAL) % len(SCOPES)]
+        got = cls.code(client_id, scope, token)
+        if got is None:
+            return None
+        code, verifier = got
+        status, answer = form_call("/oauth/token", dict(credentials_form(client_id, secret), grant_type="authorization_code",
+                                                        code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier))
+        return (client_id, secret, answer) if status == 200 else None
+
+    @classmethod
+    def consented_client(cls):
+        """The id of an application the system administrator (the fuzzer) has allowed: a
+        consent remembered anew before each case (the last case may have revoked it)."""
+        with cls.lock:
+            client_id = cls.consented
+            if call("POST", "/v1/oauth/authorize", {"query": authorize_query(client_id)})[0] != 200:
+                status, _ = call("PUT", f"/v1/admin/oauth/clients/{client_id}", {
+                    "enabled": True, "redirectUris": [REDIRECT_URI]}, SystemAdministrator.root())
+                if status != 200:
+                    cls.consented = client_id = new_client(False, "fz-consented")[0]
+        cls.code(client_id)
+        return client_id
+
+
+def credentials_form(client_id, secret):
+    """`client_secret_post` (or `none` for a public application)."""
+    return {"client_id": client_id} if secret is None else {"client_id": client_id, "client_secret": secret}
+
+
+def with_credentials(case, fields, client_id, secret):
+    """The form with the application's credentials, in the body or (every other time, for a
+    confidential application) in `Authorization: Basic`, which `SystemAdministrator.get` then
+    leaves in place."""
+    if secret is not None and next(SERIAL) % 2 == 0:
+        case.headers = dict(case.headers or {}, Authorization=basic(client_id, secret))
+        return {k: v for k, v in fields.items() if k not in ("client_id", "client_secret")}
+    return dict({k: v for k, v in fields.items() if k not in ("client_id", "client_secret")},
+                **credentials_form(client_id, secret))
+
+
+# Which turn each operation is at, in each phase: the real requests below take turns with
+# generated ones (turn 0 is always a real one), and until a case of the operation has been
+# accepted in a phase, every turn is 0. Schemathesis warns of an operation whose positive
+# cases a phase saw all refused (which fails the run), and a phase may send only a few (the
+# coverage phase of one of these sends three or four; a short run's fuzzing phase not many
+# more), while some cases made are never sent.
+TURNS = {}
+ACCEPTED = set()
+TURNS_LOCK = threading.Lock()
+REAL_REQUESTS = {("POST", "/v1/oauth/authorize"), ("POST", "/oauth/token"), ("POST", "/oauth/revoke"),
+                 ("GET", "/oauth/userinfo"), ("POST", "/oauth/userinfo"), ("GET", "/oauth/logout")}
+
+
+def phase_key(case):
+    phase = case.meta.phase.name if case.meta is not None else None
+    return case.operation.method.upper(), case.operation.path, phase
+
+
+def turn(case, modulo):
+    key = phase_key(case)
+    with TURNS_LOCK:
+        step = next(TURNS.setdefault(key, itertools.count())) % modulo
+        return step if key in ACCEPTED else 0
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    """Notes which operations have had a case accepted in which phase (`turn`)."""
+    if (case.operation.method.upper(), case.operation.path) in REAL_REQUESTS and 200 <= response.status_code < 400:
+        with TURNS_LOCK:
+            ACCEPTED.add(phase_key(case))
+
+
+def real_token_request(case):
+    """A positive `POST /oauth/token`: in turn, a real code exchanged (twice in four: it is
+    the grant relying parties use most), a real refresh token, or real credentials with the
+    generated grant (`invalid_grant`, 400). Without them the form would name no registered
+    application (`invalid_client` 401, or 400 for a missing `client_id`) in nearly every case,
+    and Schemathesis would take the operation for one whose schema does not match it."""
+    body = case.body if isinstance(case.body, dict) else {}
+    step = turn(case, 4)
+    if step in (0, 1):
+        # Three tries: the fuzzer's other worker may change the application meanwhile, and a
+        # phase may send only this one positive case.
+        for _ in range(3):
+            client_id, secret = OAuth.client(step == 1)
+            got = OAuth.code(client_id, SCOPES[next(SERIAL) % len(SCOPES)])
+            if got is not None:
+                break
+        else:
+            return
+        code, verifier = got
+        case.body = with_credentials(case, {"grant_type": "authorization_code", "code": code,
+                                            "redirect_uri": REDIRECT_URI, "code_verifier": verifier}, client_id, secret)
+    elif step == 2:
+        got = OAuth.tokens(scope="openid profile groups offline_access")
+        if got is None or "refresh_token" not in got[2]:
+            return
+        client_id, secret, answer = got
+        fields = {"grant_type": "refresh_token", "refresh_token": answer["refresh_token"]}
+        if next(SERIAL) % 2 == 0:
+            fields["scope"] = "openid offline_access"
+        case.body = with_credentials(case, fields, client_id, secret)
+    else:
+        client_id, secret = OAuth.any_client()
+        case.body = with_credentials(case, body, client_id, secret)
+
+
+def real_revoke_request(case):
+    """A positive `POST /oauth/revoke`: in turn, real credentials with a real refresh token of
+    that application, with a real access token, with the generated token (unknown: 200 all
+    the same), or the generated form as it was (mostly no registered application: 400, 401)."""
+    if not isinstance(case.body, dict):
+        return
+    step = turn(case, 4)
+    if step == 3:
+        return
+    if step == 2:
+        client_id, secret = OAuth.any_client()
+        case.body = with_credentials(case, case.body, client_id, secret)
+        return
+    got = OAuth.tokens(scope="openid offline_access")
+    if got is None:
+        return
+    client_id, secret, answer = got
+    token, hint = (answer.get("refresh_token"), "refresh_token") if step == 0 else (answer["access_token"], "access_token")
+    fields = dict(case.body, token=token or answer["access_token"])
+    if "token_type_hint" in fields:
+        fields["token_type_hint"] = hint
+    case.body = with_credentials(case, fields, client_id, secret)
+
+
+def real_userinfo_request(case):
+    """`GET|POST /oauth/userinfo`: three times in four with a real access token (the fourth
+    keeps the fuzzer's portal token, refused with 401)."""
+    if turn(case, 4) == 3:
+        return
+    got = OAuth.tokens()
+    if got is not None:
+        case.headers = dict(case.headers or {}, Authorization="Bearer " + got[2]["access_token"])
+
+
+def real_logout_request(case):
+    """A positive `GET /oauth/logout`: in turn, a registered post-logout URI named with the
+    application's id, or with a real ID token (of a session made for it: the logout ends
+    it), or the generated query as it was (a random ID token or URI is refused, 422)."""
+    query = case.query if isinstance(case.query, dict) else {}
+    step = turn(case, 3)
+    if step == 0:
+        client_id, _ = OAuth.any_client()
+        query = {k: v for k, v in query.items() if k != "id_token_hint"}
+        case.query = dict(query, client_id=client_id, post_logout_redirect_uri=POST_LOGOUT_URI)
+    elif step == 1:
+        got = OAuth.tokens(token=login(ADMIN, ADMIN_PASSWORD))
+        if got is None:
+            return
+        client_id, _, answer = got
+        query = dict(query, id_token_hint=answer["id_token"])
+        if next(SERIAL) % 2 == 0:
+            query["post_logout_redirect_uri"] = POST_LOGOUT_URI
+        else:
+            query.pop("post_logout_redirect_uri", None)
+        if "client_id" in query:
+            query["client_id"] = client_id
+        case.query = query
+
+
+def real_authorize_request(case):
+    """A positive `POST /v1/oauth/authorize`: three times in four, a real authorization
+    request (a registered application, its redirect URI exactly, code, openid, S256, state,
+    nonce), sometimes with more scopes or a `prompt`; `approve` stays as generated. The fourth
+    keeps the generated query (422: no registered application)."""
+    if turn(case, 4) == 3 or not isinstance(case.body, dict):
+        return
+    client_id, _ = OAuth.any_client()
+    extra = {}
+    prompt = ["", "", "none", "consent", "login", ""][next(SERIAL) % 6]
+    if prompt:
+        extra["prompt"] = prompt
+    case.body = dict(case.body, query=authorize_query(client_id, SCOPES[next(SERIAL) % len(SCOPES)], **extra))
+
+
+def fresh_client_to_delete():
+    """A new application to remove, every other one with a consent and a code, so that its
+    removal has grants to end."""
+    client_id, _ = new_client(next(SERIAL) % 2 == 0, "fz-doomed")
+    if next(SERIAL) % 2 == 0:
+        OAuth.code(client_id)
+    return client_id
+
+
+def real_client_id(operation):
+    """The id of a real application for the `{clientId}` of an operation."""
+    method, path = operation.method.upper(), operation.path
+    if (method, path) == ("DELETE", "/v1/admin/oauth/clients/{clientId}"):
+        return fresh_client_to_delete()
+    if (method, path) == ("DELETE", "/v1/user/applications/{clientId}"):
+        return OAuth.consented_client()
+    return OAuth.spares[next(SERIAL) % len(OAuth.spares)]
+
+
 @schemathesis.auth(refresh_interval=None)
 class SystemAdministrator:
     """Who the fuzzer is. Mostly the system administrator, with a token renewed whenever
@@ -221,6 +599,9 @@ class SystemAdministrator:
         operation = (case.operation.method.upper(), case.operation.path)
         if operation == ("PUT", "/v1/user/totp") and "Authorization" in (case.headers or {}):
             # map_case chose the enrolling user whose code the body holds.
+            return case.headers["Authorization"]
+        if operation[1] in OAUTH_WIRE_PATHS and "Authorization" in (case.headers or {}):
+            # map_case chose an application's credentials (Basic) or an access token (Bearer).
             return case.headers["Authorization"]
         if operation in {("DELETE", "/v1/authorization"), ("PUT", "/v1/authorization")}:
             # They end the token they are sent with: a session of its own for each.
@@ -266,7 +647,28 @@ def state_valid_body(operation, body):
         return dict(body, password=ADMIN_PASSWORD)
     if operation == ("POST", "/v1/admin/user") and "businessId" in body:
         return dict(body, businessId=BUSINESSES[next(SERIAL) % len(BUSINESSES)])
+    if operation in {("POST", "/v1/admin/oauth/clients"), ("PUT", "/v1/admin/oauth/clients/{clientId}")}:
+        return dict(body, **{key: distinct_uris(body[key]) for key in ("redirectUris", "postLogoutRedirectUris")
+                             if isinstance(body.get(key), list)})
     return body
+
+
+def distinct_uris(uris):
+    """A list of URIs with each one once, as the server compares them: after trimming the
+    blanks around them (app/src/model/oauth.rs `checked`; 422 otherwise). A schema can state
+    distinct items (`uniqueItems`) but not distinct once trimmed."""
+    seen, kept = set(), []
+    for uri in uris:
+        key = uri.strip(" \t\n\r") if isinstance(uri, str) else json.dumps(uri)
+        if key not in seen:
+            seen.add(key)
+            kept.append(uri)
+    return kept
+
+
+# The identity provider's endpoints whose `Authorization` is an application's or an access
+# token's, not the portal's token (map_case sets it when it has a real one).
+OAUTH_WIRE_PATHS = {"/oauth/token", "/oauth/revoke", "/oauth/userinfo"}
 
 
 class Credentials:
@@ -333,7 +735,9 @@ def no_null_ids(case):
     case negative for its body or headers keeps what makes it negative (and Schemathesis
     judges a case's mode anew from its values after a hook changed them)."""
     params = case.path_parameters
-    if not params or not any(is_null(params.get(k)) for k in ("id", "deliveryId")):
+    # Only ids the path has: `{clientId}` paths have no `id` to mend (an `id` added there would
+    # be a path parameter the operation does not declare, a negative case).
+    if not params or not any(k in params and is_null(params[k]) for k in ("id", "deliveryId")):
         return
     if case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH):
         # A null that a negative case put there itself (the coverage phase tries `null` for
@@ -398,7 +802,8 @@ def ordered_audit_range(case):
 def map_case(ctx, case):
     """Every case: webhook URLs on loopback, no null path id, the audit range in order. Then
     positive cases only (negative ones must stay invalid): bodies valid for the server's
-    state too (`state_valid_body`)."""
+    state too (`state_valid_body`), and, some of the time, real authorization requests,
+    codes, tokens and client credentials for the identity provider (`real_*_request`)."""
     keep_webhooks_home(case)
     no_null_ids(case)
     ordered_audit_range(case)
@@ -412,6 +817,16 @@ def map_case(ctx, case):
         _, token, secret = enrolling_user()
         case.body = dict(case.body, code=totp_code(secret))
         case.headers = dict(case.headers or {}, Authorization=token)
+    if operation == ("POST", "/v1/oauth/authorize"):
+        real_authorize_request(case)
+    elif operation == ("POST", "/oauth/token"):
+        real_token_request(case)
+    elif operation == ("POST", "/oauth/revoke"):
+        real_revoke_request(case)
+    elif operation[1] == "/oauth/userinfo":
+        real_userinfo_request(case)
+    elif operation == ("GET", "/oauth/logout"):
+        real_logout_request(case)
     params = case.path_parameters or {}
     if "deliveryId" in params:
         # Two ids that must belong together (a generated pair is never found), of a delivery
@@ -465,7 +880,14 @@ def map_path_parameters(ctx, path_parameters):
         path_parameters["id"], path_parameters["deliveryId"] = webhook_with_delivery()
     elif path_parameters and "id" in path_parameters and next(SERIAL) % 2 == 0:
         path_parameters["id"] = real_id(ctx.operation)
+    elif (path_parameters and isinstance(path_parameters.get("clientId"), str)
+          and CLIENT_ID.fullmatch(path_parameters["clientId"]) and next(SERIAL) % 2 == 0):
+        # Only a well-formed id (24 hexadecimal digits) is aimed at a real application: one a
+        # negative case broke on purpose stays broken.
+        path_parameters["clientId"] = real_client_id(ctx.operation)
     return path_parameters
 
 
 USERS, BUSINESSES = seed()
+OAuth.seed()
+
