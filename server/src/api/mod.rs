@@ -152,6 +152,7 @@ fn openapi_path_item() -> utoipa::openapi::PathItem {
     PathItem::new(
         HttpMethod::Get,
         OperationBuilder::new()
+            .operation_id(Some("openapi"))
             .summary(Some("This OpenAPI 3.1 document"))
             .response("200", ResponseBuilder::new().description("The document").build())
             .build(),
