@@ -342,6 +342,20 @@ impl Nginx {
             })
             .collect()
     }
+
+    /// The access log once `done` holds of it, or as it is after 5 s: nginx writes a
+    /// request's line after it has answered, so the client may read the log before the
+    /// line of its last request is there.
+    async fn access_log_once(&self, done: impl Fn(&[Access]) -> bool) -> Vec<Access> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.access_log();
+            if done(&log) || Instant::now() >= deadline {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for Nginx {
@@ -555,7 +569,13 @@ async fn through_nginx_sessions_and_the_password_limit_see_the_clients_address_n
     }
 
     // nginx saw the two clients, and the limit's work went to both replicas.
-    let log = nginx.access_log();
+    let log = nginx
+        .access_log_once(|log| {
+            ["127.0.0.2", "127.0.0.3"]
+                .iter()
+                .all(|c| log.iter().any(|a| a.client == *c))
+        })
+        .await;
     let clients: HashSet<&str> = log.iter().map(|a| a.client.as_str()).collect();
     assert!(
         clients.contains("127.0.0.2") && clients.contains("127.0.0.3"),
@@ -866,8 +886,14 @@ async fn a_replica_without_its_database_is_not_ready_and_nginx_passes_its_503s_t
         rested.elapsed() < FAIL_TIMEOUT,
         "the API checks took longer than B's rest; they prove nothing"
     );
-    // nginx writes a line after it answered: the last /readyz above may come late.
-    let log = nginx.access_log();
+    // nginx writes a line after it answered: the last lines may come late.
+    let not_readyz = |log: &[Access]| {
+        log[seen.min(log.len())..]
+            .iter()
+            .filter(|l| l.request != "GET /readyz")
+            .count()
+    };
+    let log = nginx.access_log_once(|log| not_readyz(log) >= 6).await;
     let api: Vec<&Access> = log[seen..]
         .iter()
         .filter(|l| l.request != "GET /readyz")
