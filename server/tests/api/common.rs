@@ -24,6 +24,7 @@ pub struct TestPortal {
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    _share: std::sync::Arc<Share>,
 }
 
 /// A reply: status and parsed JSON body (`Value::Null` if the body is not JSON).
@@ -58,11 +59,57 @@ impl Reply {
     }
 }
 
-/// Tests that load the machine on purpose (floods, hundreds of simultaneous requests) hold
-/// this while they run, so that their timings measure the portal, not each other.
-pub async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
-    static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    HEAVY.lock().await
+/// The machine, shared by every test's portal and taken whole by the tests that time the
+/// portal under a load they make themselves (a real login during a flood): what they time
+/// is then the portal, not the neighbouring tests' password hashing on the same cores.
+static MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+thread_local! {
+    // Each `#[tokio::test]` runs on a thread of its own (a current-thread runtime): this is
+    // that test's hold on the machine, so that its second portal does not queue behind a
+    // test waiting to be alone (a fair lock would deadlock there), and a test that is alone
+    // starts its portals without waiting for itself.
+    static HOLD: std::cell::RefCell<std::sync::Weak<Share>> = const { std::cell::RefCell::new(std::sync::Weak::new()) };
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A test's share of the machine, kept by each of its portals.
+pub struct Share(#[allow(dead_code)] Option<tokio::sync::RwLockReadGuard<'static, ()>>);
+
+/// The machine taken whole until dropped.
+pub struct Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'static, ()>);
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.with(|alone| alone.set(false));
+    }
+}
+
+/// Waits until no other test runs a portal, and keeps them from starting one. Call it
+/// before starting the test's own portals.
+pub async fn alone() -> Alone {
+    assert!(
+        HOLD.with(|hold| hold.borrow().strong_count()) == 0,
+        "alone() must come before the test starts a portal"
+    );
+    let whole = MACHINE.write().await;
+    ALONE.with(|alone| alone.set(true));
+    Alone(whole)
+}
+
+/// This test's share of the machine: the one it holds already, or a new one once no test
+/// is alone.
+async fn share() -> std::sync::Arc<Share> {
+    if let Some(held) = HOLD.with(|hold| hold.borrow().upgrade()) {
+        return held;
+    }
+    let share = std::sync::Arc::new(Share(if ALONE.with(|alone| alone.get()) {
+        None
+    } else {
+        Some(MACHINE.read().await)
+    }));
+    HOLD.with(|hold| *hold.borrow_mut() = std::sync::Arc::downgrade(&share));
+    share
 }
 
 static NEXT_PHONE: AtomicU64 = AtomicU64::new(10_000_000);
@@ -79,6 +126,7 @@ impl TestPortal {
 
     /// Starts with extra command-line flags (they mirror the environment variables).
     pub async fn start_with(extra: &[&str]) -> Self {
+        let share = share().await;
         log_to_file();
         let dir = tempfile::tempdir().expect("temporary folder");
         let database_url = fresh_database(&dir).await;
@@ -116,6 +164,7 @@ impl TestPortal {
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
             _dir: dir,
+            _share: share,
         }
     }
 

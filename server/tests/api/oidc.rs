@@ -2353,12 +2353,12 @@ async fn a_disabled_or_deleted_application_can_use_nothing() {
 
 #[tokio::test]
 async fn one_code_exchanged_twenty_times_at_once_gives_tokens_once() {
+    let _alone = crate::common::alone().await;
     let portal = TestPortal::start().await;
     let admin = portal.admin_token().await;
     let app = confidential(&portal, &admin, "Grafana").await;
     let ask = Ask::new(&app);
     let code = code_for(&portal, &admin, &ask).await;
-    let _alone = crate::common::alone().await;
     let replies =
         futures::future::join_all((0..20).map(|_| exchange(&portal, &app, Auth::Basic, &code, &ask))).await;
     let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
@@ -2376,12 +2376,12 @@ async fn one_code_exchanged_twenty_times_at_once_gives_tokens_once() {
 
 #[tokio::test]
 async fn one_refresh_token_used_twenty_times_at_once_ends_the_family() {
+    let _alone = crate::common::alone().await;
     let portal = TestPortal::start().await;
     let admin = portal.admin_token().await;
     let app = confidential(&portal, &admin, "Grafana").await;
     let (_, tokens) = sign_in(&portal, &app, &admin).await;
     let r1 = tokens.refresh.clone().unwrap();
-    let _alone = crate::common::alone().await;
     let replies = futures::future::join_all((0..20).map(|_| refresh(&portal, &app, &r1))).await;
     let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
     assert!(
