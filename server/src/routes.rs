@@ -16,6 +16,7 @@ use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
 use tower::ServiceBuilder;
+use tower::util::MapRequestLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -23,14 +24,56 @@ use tower_http::trace::TraceLayer;
 /// SPEC.md section 1: bodies over 64 KiB get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The layers around the routes, outermost first. Production has them all (`router`);
+/// the in-process benchmark (`server/examples/hotpath.rs`) leaves them out one at a time
+/// to show what each costs a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// A client's unusable `x-request-id` dropped, a missing one made, the response
+    /// carrying it.
+    RequestId,
+    /// The request's span (its id in every log line) and its start and finish events.
+    Trace,
+    /// `metrics::track`, when metrics are on.
+    Metrics,
+    /// HSTS (when `OTE_HSTS` is on) and the three headers of SPEC.md section 8.
+    SecurityHeaders,
+    /// `Cache-Control: no-store` on `/v1`.
+    NoStore,
+    /// 413 past `BODY_LIMIT`.
+    BodyLimit,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 6] = [
+        Layer::RequestId,
+        Layer::Trace,
+        Layer::Metrics,
+        Layer::SecurityHeaders,
+        Layer::NoStore,
+        Layer::BodyLimit,
+    ];
+}
+
+/// The portal's router, every layer on.
 pub fn router(state: AppState) -> Router {
+    router_with(state, &Layer::ALL)
+}
+
+/// The portal's router with only the given layers.
+pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
+    let on = |layer| layers.contains(&layer);
     let leptos = state.leptos.clone();
     let pages = generate_route_list(app::App);
     let dev = leptos.env == Env::DEV;
     let policy = move || page_policy(dev);
     let crate::api::Routers { api, protocol, .. } = crate::api::router();
     // Tokens and user data must not stay in any cache.
-    let api = api.layer(always(header::CACHE_CONTROL, "no-store"));
+    let api = if on(Layer::NoStore) {
+        api.layer(always(header::CACHE_CONTROL, "no-store"))
+    } else {
+        api
+    };
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -41,7 +84,9 @@ pub fn router(state: AppState) -> Router {
             policy,
             app::shell,
         ));
-    let hsts = state.config.limits.hsts.then(|| {
+    let request_id = on(Layer::RequestId);
+    let headers = on(Layer::SecurityHeaders);
+    let hsts = (headers && state.config.limits.hsts).then(|| {
         always(
             header::STRICT_TRANSPORT_SECURITY,
             "max-age=31536000; includeSubDomains",
@@ -50,24 +95,36 @@ pub fn router(state: AppState) -> Router {
     let metrics = state
         .metrics
         .clone()
+        .filter(|_| on(Layer::Metrics))
         .map(|metrics| axum::middleware::from_fn_with_state(metrics, crate::metrics::track));
     // One stack, given to the router once: each `Router::layer` wraps every route again, a
     // boxed service and future per layer and request (eight such calls were about 2.6 of
     // the 8.7 µs a cached read spent in the router; bench/README.md).
     // Outermost first: a client's unusable `x-request-id` goes, a missing one is made, the
     // response carries it, and the request's span (in every log line) names it.
-    let layers = ServiceBuilder::new()
-        .layer(axum::middleware::map_request(drop_unusable_request_id))
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+    let outer = ServiceBuilder::new()
+        .option_layer(request_id.then(|| MapRequestLayer::new(drop_unusable_request_id)))
+        .option_layer(request_id.then(|| SetRequestIdLayer::x_request_id(RandomRequestId)))
+        .option_layer(request_id.then(PropagateRequestIdLayer::x_request_id));
+    let inner = ServiceBuilder::new()
         .option_layer(metrics)
         .option_layer(hsts)
-        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(always(header::REFERRER_POLICY, "no-referrer"))
-        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    routes.layer(layers).with_state(state)
+        .option_layer(headers.then(|| always(header::X_FRAME_OPTIONS, "DENY")))
+        .option_layer(headers.then(|| always(header::REFERRER_POLICY, "no-referrer")))
+        .option_layer(headers.then(|| always(header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        .option_layer(on(Layer::BodyLimit).then(|| DefaultBodyLimit::max(BODY_LIMIT)))
+        .into_inner();
+    // The trace layer changes the response's body type, so it cannot be an `option_layer`.
+    let routes = if on(Layer::Trace) {
+        routes.layer(
+            outer
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(inner),
+        )
+    } else {
+        routes.layer(outer.layer(inner))
+    };
+    routes.with_state(state)
 }
 
 /// The span of one request: its id, method and path (never the query string or headers,
@@ -107,7 +164,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A client's request id is kept when it is 1 to 128 characters of letters, digits and
 /// `-_.:`; anything else is replaced by a generated one (it goes into every log line).
-async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
+fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
     let usable = |value: &HeaderValue| {
         let bytes = value.as_bytes();
         (1..=128).contains(&bytes.len())
