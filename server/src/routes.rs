@@ -9,17 +9,21 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::Response;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use leptos::config::Env;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use request_id::{REQUEST_ID, RequestIdLayer};
 use tower::ServiceBuilder;
-use tower::util::MapRequestLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower::util::MapResponseLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use trace::RequestSpanLayer;
+
+mod request_id;
+mod trace;
 
 /// SPEC.md section 1: bodies over 64 KiB get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -34,7 +38,7 @@ pub enum Layer {
     RequestId,
     /// The request's span (its id in every log line) and its start and finish events.
     Trace,
-    /// `metrics::track`, when metrics are on.
+    /// `metrics::TrackLayer`, when metrics are on.
     Metrics,
     /// HSTS (when `OTE_HSTS` is on) and the three headers of SPEC.md section 8.
     SecurityHeaders,
@@ -70,7 +74,10 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
     let crate::api::Routers { api, protocol, .. } = crate::api::router();
     // Tokens and user data must not stay in any cache.
     let api = if on(Layer::NoStore) {
-        api.layer(always(header::CACHE_CONTROL, "no-store"))
+        api.layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
     } else {
         api
     };
@@ -84,46 +91,29 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
             policy,
             app::shell,
         ));
-    let request_id = on(Layer::RequestId);
-    let headers = on(Layer::SecurityHeaders);
-    let hsts = (headers && state.config.limits.hsts).then(|| {
-        always(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        )
-    });
     let metrics = state
         .metrics
         .clone()
         .filter(|_| on(Layer::Metrics))
-        .map(|metrics| axum::middleware::from_fn_with_state(metrics, crate::metrics::track));
+        .map(crate::metrics::TrackLayer);
     // One stack, given to the router once: each `Router::layer` wraps every route again, a
     // boxed service and future per layer and request (eight such calls were about 2.6 of
-    // the 8.7 µs a cached read spent in the router; bench/README.md).
-    // Outermost first: a client's unusable `x-request-id` goes, a missing one is made, the
-    // response carries it, and the request's span (in every log line) names it.
-    let outer = ServiceBuilder::new()
-        .option_layer(request_id.then(|| MapRequestLayer::new(drop_unusable_request_id)))
-        .option_layer(request_id.then(|| SetRequestIdLayer::x_request_id(RandomRequestId)))
-        .option_layer(request_id.then(PropagateRequestIdLayer::x_request_id));
-    let inner = ServiceBuilder::new()
+    // the 8.7 µs a cached read spent in the router; bench/README.md). Each layer here is a
+    // plain generic service, no box (bench/README.md has what each costs).
+    // Outermost first: the request's id is settled and the response will carry it, the
+    // request's span (in every log line) names it.
+    let layers = ServiceBuilder::new()
+        .option_layer(on(Layer::RequestId).then_some(RequestIdLayer))
+        .option_layer(on(Layer::Trace).then_some(RequestSpanLayer {
+            make_span: request_span,
+        }))
         .option_layer(metrics)
-        .option_layer(hsts)
-        .option_layer(headers.then(|| always(header::X_FRAME_OPTIONS, "DENY")))
-        .option_layer(headers.then(|| always(header::REFERRER_POLICY, "no-referrer")))
-        .option_layer(headers.then(|| always(header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
-        .option_layer(on(Layer::BodyLimit).then(|| DefaultBodyLimit::max(BODY_LIMIT)))
-        .into_inner();
-    // The trace layer changes the response's body type, so it cannot be an `option_layer`.
-    let routes = if on(Layer::Trace) {
-        routes.layer(
-            outer
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(inner),
-        )
-    } else {
-        routes.layer(outer.layer(inner))
-    };
+        .option_layer(on(Layer::SecurityHeaders).then(|| {
+            let hsts = state.config.limits.hsts;
+            MapResponseLayer::new(move |response| security_headers(response, hsts))
+        }))
+        .option_layer(on(Layer::BodyLimit).then(|| DefaultBodyLimit::max(BODY_LIMIT)));
+    let routes = routes.layer(layers);
     routes.with_state(state)
 }
 
@@ -138,50 +128,20 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
     tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
 }
 
-/// A random (version 4) UUID from the thread's generator: tower-http's `MakeRequestUuid`
-/// asks the kernel for every id, a system call per request.
-#[derive(Clone, Copy)]
-struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let bits = rand::random::<u128>() & !(0xf000 << 64) & !(0xc << 60);
-        let bits = bits | (0x4000 << 64) | (0x8 << 60);
-        let hex = format!("{bits:032x}");
-        let id = format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
+/// SPEC.md section 8's headers on every answer, and HSTS when `OTE_HSTS` is on: one
+/// function, where a layer per header added a future per header and request.
+fn security_headers(mut response: Response, hsts: bool) -> Response {
+    let headers = response.headers_mut();
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
-}
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// A client's request id is kept when it is 1 to 128 characters of letters, digits and
-/// `-_.:`; anything else is replaced by a generated one (it goes into every log line).
-fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
-    let usable = |value: &HeaderValue| {
-        let bytes = value.as_bytes();
-        (1..=128).contains(&bytes.len())
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
-    };
-    if let Some(value) = request.headers().get(REQUEST_ID)
-        && !usable(value)
-    {
-        request.headers_mut().remove(REQUEST_ID);
-    }
-    request
-}
-
-fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Runs before each page renders: a fresh nonce, which Leptos puts on the hydration
