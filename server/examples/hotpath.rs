@@ -11,7 +11,7 @@
 //! DATABASE_URL=sqlite:///tmp/hotpath.db OTE_ADMIN_PASSWORD=Bench-pass1 LEPTOS_SITE_ADDR=127.0.0.1:0 \
 //!   cargo run --release -p server --example hotpath
 //! ```
-//! `N` sets the requests per round (default 100,000), `ROUNDS` the rounds (default 5).
+//! `N` sets the requests per round (default 10,000), `ROUNDS` the rounds (default 41).
 //! bench/README.md has the figures.
 
 use axum::Router;
@@ -41,8 +41,8 @@ async fn main() {
     let portal = server::Portal::start(config).await.expect("portal");
     let state = portal.state.clone();
     let token = login(&server::routes::router(state.clone()), &password).await;
-    let n = setting("N", 100_000);
-    let rounds = setting("ROUNDS", 5);
+    let n = setting("N", 10_000);
+    let rounds = setting("ROUNDS", 41);
 
     // The routers, each answering the same request. Metrics are off in the benchmark's
     // read rows (as in the portal without `OTE_METRICS_ADDR`); one row turns them on.
@@ -52,10 +52,11 @@ async fn main() {
             axum::Json(serde_json::json!({"code": 200, "message": "success", "data": {"role": 4}}))
         }),
     );
-    let mut metered = state.clone();
+    let mut metered = (*state).clone();
     metered.metrics = Some(Arc::new(
         server::metrics::Metrics::new(&state).expect("metrics"),
     ));
+    let metered = server::state::AppState::new(metered);
     let mut routers = vec![
         ("bare axum route (the baseline's)".to_owned(), bare),
         (
@@ -90,21 +91,24 @@ async fn main() {
             samples.push(per(started, n));
         }
     }
-    let ns: Vec<f64> = samples.into_iter().map(median).collect();
-    let (bare_ns, full_ns) = (ns[0], ns[1]);
+    // Each figure is a median over the rounds; a ratio or a difference is taken within each
+    // round first (the variants of a round ran within a few seconds, under the same load).
+    let (bare, full) = (&samples[0], &samples[1]);
     println!("per request, one thread, median of {rounds} rounds of {n}");
     println!("{:<44} {:>8} {:>8} {:>8}", "", "ns", "of bare", "costs");
-    for ((name, _), ns) in routers.iter().zip(&ns) {
+    for ((name, _), ns) in routers.iter().zip(&samples) {
+        let of_bare = median(bare.iter().zip(ns).map(|(bare, ns)| bare / ns).collect());
         // A left-out layer costs what the whole router takes more than the router without it;
         // metrics cost what they add to the whole router.
         let costs = if name.starts_with("  without") {
-            format!("{:.0}", full_ns - ns)
+            format!("{:.0}", median(full.iter().zip(ns).map(|(full, ns)| full - ns).collect()))
         } else if name.contains("metrics on") {
-            format!("{:+.1} %", (ns / full_ns - 1.0) * 100.0)
+            let more = median(ns.iter().zip(full).map(|(ns, full)| ns / full - 1.0).collect());
+            format!("{:+.1} %", more * 100.0)
         } else {
             String::new()
         };
-        println!("{name:<44} {ns:>8.0} {:>8.2} {costs:>8}", bare_ns / ns);
+        println!("{name:<44} {:>8.0} {of_bare:>8.2} {costs:>8}", median(ns.clone()));
     }
 
     // Parts alone. The caller extractor as a handler's signature runs it, on a request the

@@ -11,7 +11,7 @@
 //! - what is a state rather than an event (pending users and businesses, the pool, the
 //!   password queue's depth) is read when Prometheus scrapes.
 
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use axum::Router;
 use axum::extract::{MatchedPath, State};
 use axum::http::{Method, Request, StatusCode, header};
@@ -64,7 +64,7 @@ fn login_outcome(status: StatusCode) -> &'static str {
 }
 
 impl Metrics {
-    pub fn new(state: &AppState) -> Result<Self, prometheus::Error> {
+    pub fn new(state: &Shared) -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("ote".into()), None)?;
         let requests = IntCounterVec::new(
             Opts::new(
