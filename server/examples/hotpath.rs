@@ -53,9 +53,7 @@ async fn main() {
         }),
     );
     let mut metered = (*state).clone();
-    metered.metrics = Some(Arc::new(
-        server::metrics::Metrics::new(&state).expect("metrics"),
-    ));
+    metered.metrics = Some(Arc::new(server::metrics::Metrics::new(&state).expect("metrics")));
     let metered = server::state::AppState::new(metered);
     let mut routers = vec![
         ("bare axum route (the baseline's)".to_owned(), bare),
@@ -65,7 +63,10 @@ async fn main() {
         ),
     ];
     for left_out in Layer::ALL.into_iter().filter(|layer| *layer != Layer::Metrics) {
-        let layers: Vec<Layer> = Layer::ALL.into_iter().filter(|layer| *layer != left_out).collect();
+        let layers: Vec<Layer> = Layer::ALL
+            .into_iter()
+            .filter(|layer| *layer != left_out)
+            .collect();
         routers.push((
             format!("  without {left_out:?}"),
             server::routes::router_with(state.clone(), &layers),
@@ -101,7 +102,10 @@ async fn main() {
         // A left-out layer costs what the whole router takes more than the router without it;
         // metrics cost what they add to the whole router.
         let costs = if name.starts_with("  without") {
-            format!("{:.0}", median(full.iter().zip(ns).map(|(full, ns)| full - ns).collect()))
+            format!(
+                "{:.0}",
+                median(full.iter().zip(ns).map(|(full, ns)| full - ns).collect())
+            )
         } else if name.contains("metrics on") {
             let more = median(ns.iter().zip(full).map(|(ns, full)| ns / full - 1.0).collect());
             format!("{:+.1} %", more * 100.0)

@@ -120,9 +120,15 @@ mod tests {
         let id = random_id();
         let id = id.to_str().unwrap();
         let groups: Vec<&str> = id.split('-').collect();
-        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(groups[2].starts_with('4'), "{id}");
-        assert!(matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{id}");
+        assert!(
+            matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+            "{id}"
+        );
         assert_ne!(random_id(), random_id());
     }
 

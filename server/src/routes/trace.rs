@@ -15,7 +15,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 use tower::{Layer, Service};
-use tracing::Span;
+use tracing::{Level, Span};
+
+/// tower-http's target for the line of a request's start.
+const STARTED: &str = "tower_http::trace::on_request";
 
 /// Wraps a service in the span `make_span` makes for each request.
 #[derive(Clone, Copy)]
@@ -55,11 +58,15 @@ where
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let start = Instant::now();
         let span = (self.make_span)(&request);
-        let inner = span.in_scope(|| {
-            tracing::debug!(target: "tower_http::trace::on_request", "started processing request");
-            self.inner.call(request)
-        });
-        Answer { inner, span, start }
+        // Entering a span costs (each subscriber layer takes note): only for a line to log.
+        if tracing::enabled!(target: STARTED, Level::DEBUG) {
+            span.in_scope(|| tracing::debug!(target: STARTED, "started processing request"));
+        }
+        Answer {
+            inner: self.inner.call(request),
+            span,
+            start,
+        }
     }
 }
 
