@@ -4,14 +4,14 @@
 //! layer left out at a time (what that layer costs), with none, and with metrics on; then
 //! parts alone: the caller extractor, the handler, a JWT's verification (which a kept
 //! caller skips) and the request's log span. One thread, nanoseconds per request, the
-//! median of a few rounds (the variants take turns, so a busy moment of the machine
+//! median of many short rounds (the variants take turns, so a busy moment of the machine
 //! spreads over all of them); `perf` gets no samples in the VM this was written on.
 //!
 //! ```sh
 //! DATABASE_URL=sqlite:///tmp/hotpath.db OTE_ADMIN_PASSWORD=Bench-pass1 LEPTOS_SITE_ADDR=127.0.0.1:0 \
 //!   cargo run --release -p server --example hotpath
 //! ```
-//! `N` sets the requests per round (default 10,000), `ROUNDS` the rounds (default 41).
+//! `N` sets the requests per round (default 10,000), `ROUNDS` the rounds (default 31).
 //! bench/README.md has the figures.
 
 use axum::Router;
@@ -42,7 +42,7 @@ async fn main() {
     let state = portal.state.clone();
     let token = login(&server::routes::router(state.clone()), &password).await;
     let n = setting("N", 10_000);
-    let rounds = setting("ROUNDS", 41);
+    let rounds = setting("ROUNDS", 31);
 
     // The routers, each answering the same request. Metrics are off in the benchmark's
     // read rows (as in the portal without `OTE_METRICS_ADDR`); one row turns them on.
