@@ -106,8 +106,7 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
         .option_layer(metrics)
         .option_layer(headers)
         .option_layer(on(Layer::BodyLimit).then(|| DefaultBodyLimit::max(BODY_LIMIT)));
-    let routes = routes.layer(layers);
-    routes.with_state(state)
+    routes.layer(layers).with_state(state)
 }
 
 /// The span of one request: its id, method and path (never the query string or headers,

@@ -2,9 +2,9 @@
 //! answered carries the span (its `x-request-id`, method and path); a line at DEBUG when
 //! the request starts and when it is answered, one at ERROR when the answer is a 5xx. The
 //! same events and targets as tower-http's `TraceLayer::new_for_http`, which also wrapped
-//! every response body to enter the span at each frame and read the clock at each (bench/
-//! README.md, "The request path, in process"): here only a body that streams is wrapped,
-//! the one kind that can run code (and log) after the answer's head.
+//! every response body to enter the span at each frame and read the clock at each
+//! (bench/README.md, "The request path, layer by layer"): here only a body that streams is
+//! wrapped, the one kind that can run code (and log) after the answer's head.
 
 use axum::body::{Body, HttpBody};
 use axum::http::{Request, Response, StatusCode};
