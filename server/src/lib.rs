@@ -43,7 +43,7 @@ use crate::auth::token::Tokens;
 use crate::bootstrap::FirstAdmin;
 use crate::config::Config;
 use crate::db::Db;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -178,7 +178,7 @@ impl Portal {
             ),
         };
         let keys = Arc::new(KeyRing::new(config.oidc.access_seconds + token::LEEWAY_SECONDS));
-        let mut state = AppState {
+        let mut state = Shared {
             db,
             config: Arc::new(config),
             tokens: Arc::new(Tokens::new(secret.bytes())),
@@ -196,7 +196,7 @@ impl Portal {
             state.metrics = Some(Arc::new(metrics::Metrics::new(&state)?));
         }
         Ok(Self {
-            state,
+            state: AppState::new(state),
             listener,
             metrics_listener,
         })

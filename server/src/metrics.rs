@@ -3,7 +3,7 @@
 //! the API. Unset, nothing is counted and the request path is untouched.
 //!
 //! One `prometheus::Registry` per portal (tests start many portals in one process):
-//! - `track` counts and times every HTTP request by route template (axum's `MatchedPath`,
+//! - `TrackLayer` counts and times every HTTP request by route template (axum's `MatchedPath`,
 //!   so cardinality is bounded by the route table), method and status, and counts logins
 //!   by outcome from the status of `POST /v1/authorization`;
 //! - the password queue (`auth::password`) and the webhook worker keep their own series,
@@ -11,18 +11,22 @@
 //! - what is a state rather than an event (pending users and businesses, the pool, the
 //!   password queue's depth) is read when Prometheus scrapes.
 
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, State};
+use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use pin_project_lite::pin_project;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+use tower::{Layer, Service};
 
 /// Latency buckets of HTTP requests, in seconds: from a cached read (well under a
 /// millisecond) to a login waiting for a hashing thread (seconds).
@@ -60,7 +64,7 @@ fn login_outcome(status: StatusCode) -> &'static str {
 }
 
 impl Metrics {
-    pub fn new(state: &AppState) -> Result<Self, prometheus::Error> {
+    pub fn new(state: &Shared) -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("ote".into()), None)?;
         let requests = IntCounterVec::new(
             Opts::new(
@@ -171,24 +175,93 @@ impl Metrics {
     }
 }
 
-/// Counts and times one request (a layer of the main router when metrics are on).
-pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    let status = response.status();
-    let labels = [route, method_label(&method), status.as_str()];
-    metrics.requests.with_label_values(&labels).inc();
-    metrics
-        .latency
-        .with_label_values(&labels)
-        .observe(start.elapsed().as_secs_f64());
-    if method == Method::POST && route == "/v1/authorization" {
-        metrics.logins.with_label_values(&[login_outcome(status)]).inc();
+/// Counts and times every request, as a layer of the main router when metrics are on. A
+/// service of its own rather than `middleware::from_fn`, which boxes the inner service and
+/// two futures per request.
+#[derive(Clone)]
+pub struct TrackLayer(pub Arc<Metrics>);
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track {
+            inner,
+            metrics: self.0.clone(),
+        }
     }
-    response
+}
+
+#[derive(Clone)]
+pub struct Track<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S, B> Service<Request<B>> for Track<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Tracked<S::Future> {
+        Tracked {
+            start: Instant::now(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            method: method_label(request.method()),
+            inner: self.inner.call(request),
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+pin_project! {
+    /// The inner service's answer, to be counted.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        metrics: Arc<Metrics>,
+        route: Option<MatchedPath>,
+        method: &'static str,
+        start: Instant,
+    }
+}
+
+impl<F, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        let route = this.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        this.metrics
+            .count(route, this.method, response.status(), this.start.elapsed());
+        Poll::Ready(Ok(response))
+    }
+}
+
+impl Metrics {
+    /// One answered request: its series by route template, method and status, and a
+    /// login's outcome.
+    fn count(&self, route: &str, method: &'static str, status: StatusCode, latency: Duration) {
+        let labels = [route, method, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency
+            .with_label_values(&labels)
+            .observe(latency.as_secs_f64());
+        if method == "POST" && route == "/v1/authorization" {
+            self.logins.with_label_values(&[login_outcome(status)]).inc();
+        }
+    }
 }
 
 /// A method as a label: the methods of RFC 9110 (and PATCH) by name, anything else

@@ -9,28 +9,67 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
+use headers::HeadersLayer;
 use leptos::config::Env;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use request_id::{REQUEST_ID, RequestIdLayer};
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+
+mod headers;
+mod request_id;
 
 /// SPEC.md section 1: bodies over 64 KiB get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The layers around the routes, outermost first. Production has them all (`router`);
+/// the in-process benchmark (`server/examples/hotpath.rs`) leaves them out one at a time
+/// to show what each costs a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// A client's unusable `x-request-id` dropped, a missing one made, the response
+    /// carrying it.
+    RequestId,
+    /// The request's span (its id in every log line) and its start and finish events.
+    Trace,
+    /// `metrics::TrackLayer`, when metrics are on.
+    Metrics,
+    /// HSTS (when `OTE_HSTS` is on) and the three headers of SPEC.md section 8.
+    SecurityHeaders,
+    /// `Cache-Control: no-store` on `/v1`.
+    NoStore,
+    /// 413 past `BODY_LIMIT`.
+    BodyLimit,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 6] = [
+        Layer::RequestId,
+        Layer::Trace,
+        Layer::Metrics,
+        Layer::SecurityHeaders,
+        Layer::NoStore,
+        Layer::BodyLimit,
+    ];
+}
+
+/// The portal's router, every layer on.
 pub fn router(state: AppState) -> Router {
+    router_with(state, &Layer::ALL)
+}
+
+/// The portal's router with only the given layers.
+pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
+    let on = |layer| layers.contains(&layer);
     let leptos = state.leptos.clone();
     let pages = generate_route_list(app::App);
     let dev = leptos.env == Env::DEV;
     let policy = move || page_policy(dev);
     let crate::api::Routers { api, protocol, .. } = crate::api::router();
-    // Tokens and user data must not stay in any cache.
-    let api = api.layer(always(header::CACHE_CONTROL, "no-store"));
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -41,33 +80,41 @@ pub fn router(state: AppState) -> Router {
             policy,
             app::shell,
         ));
-    let hsts = state.config.limits.hsts.then(|| {
-        always(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        )
-    });
     let metrics = state
         .metrics
         .clone()
-        .map(|metrics| axum::middleware::from_fn_with_state(metrics, crate::metrics::track));
+        .filter(|_| on(Layer::Metrics))
+        .map(crate::metrics::TrackLayer);
+    let security = on(Layer::SecurityHeaders);
+    let headers = (security || on(Layer::NoStore)).then_some(HeadersLayer {
+        security,
+        hsts: security && state.config.limits.hsts,
+        no_store: on(Layer::NoStore),
+    });
     // One stack, given to the router once: each `Router::layer` wraps every route again, a
     // boxed service and future per layer and request (eight such calls were about 2.6 of
-    // the 8.7 µs a cached read spent in the router; bench/README.md).
-    // Outermost first: a client's unusable `x-request-id` goes, a missing one is made, the
-    // response carries it, and the request's span (in every log line) names it.
-    let layers = ServiceBuilder::new()
-        .layer(axum::middleware::map_request(drop_unusable_request_id))
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+    // the 8.7 µs a cached read spent in the router; bench/README.md). Each layer here is a
+    // plain generic service, no box (bench/README.md has what each costs).
+    // Outermost first: the request's id is settled and the response will carry it, the
+    // request's span (in every log line) names it.
+    // tower-http's trace layer changes the response's body type, so it cannot be an
+    // `option_layer` between the others: the stack is built with it or without it.
+    let request_id = on(Layer::RequestId).then_some(RequestIdLayer);
+    let inner = ServiceBuilder::new()
         .option_layer(metrics)
-        .option_layer(hsts)
-        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(always(header::REFERRER_POLICY, "no-referrer"))
-        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    routes.layer(layers).with_state(state)
+        .option_layer(headers)
+        .option_layer(on(Layer::BodyLimit).then(|| DefaultBodyLimit::max(BODY_LIMIT)));
+    let routes = if on(Layer::Trace) {
+        routes.layer(
+            ServiceBuilder::new()
+                .option_layer(request_id)
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(inner),
+        )
+    } else {
+        routes.layer(ServiceBuilder::new().option_layer(request_id).layer(inner))
+    };
+    routes.with_state(state)
 }
 
 /// The span of one request: its id, method and path (never the query string or headers,
@@ -79,52 +126,6 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
-}
-
-/// A random (version 4) UUID from the thread's generator: tower-http's `MakeRequestUuid`
-/// asks the kernel for every id, a system call per request.
-#[derive(Clone, Copy)]
-struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let bits = rand::random::<u128>() & !(0xf000 << 64) & !(0xc << 60);
-        let bits = bits | (0x4000 << 64) | (0x8 << 60);
-        let hex = format!("{bits:032x}");
-        let id = format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
-        );
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
-    }
-}
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// A client's request id is kept when it is 1 to 128 characters of letters, digits and
-/// `-_.:`; anything else is replaced by a generated one (it goes into every log line).
-async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
-    let usable = |value: &HeaderValue| {
-        let bytes = value.as_bytes();
-        (1..=128).contains(&bytes.len())
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
-    };
-    if let Some(value) = request.headers().get(REQUEST_ID)
-        && !usable(value)
-    {
-        request.headers_mut().remove(REQUEST_ID);
-    }
-    request
-}
-
-fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
 }
 
 /// Runs before each page renders: a fresh nonce, which Leptos puts on the hydration

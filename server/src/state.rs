@@ -13,8 +13,28 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
+/// The state every handler gets. axum clones it for each request (and the `State`
+/// extractor again), so it is one reference to what is shared: cloning the fields one by
+/// one was about twenty reference counts and a copy of the database URL, twice a request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub tokens: Arc<Tokens>,

@@ -1,0 +1,142 @@
+//! The request's id (SPEC.md section 11): a client's `x-request-id` is kept when it is 1 to
+//! 128 characters of letters, digits and `-_.:`; anything else, or none, is replaced by a
+//! random UUID. The request's span names it (in every log line) and the response carries
+//! it. One layer where tower-http's pair (set, then propagate) and a third to drop unusable
+//! ids made three, and kept the id in the request's and the response's extensions too.
+
+use axum::http::{HeaderName, HeaderValue, Request, Response};
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use tower::{Layer, Service};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone, Copy)]
+pub struct RequestIdLayer;
+
+impl<S> Layer<S> for RequestIdLayer {
+    type Service = RequestId<S>;
+
+    fn layer(&self, inner: S) -> RequestId<S> {
+        RequestId { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestId<S> {
+    inner: S,
+}
+
+impl<S, B, R> Service<Request<B>> for RequestId<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = Stamped<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Stamped<S::Future> {
+        let id = match request.headers().get(REQUEST_ID) {
+            Some(given) if usable(given) => given.clone(),
+            _ => {
+                let made = random_id();
+                request.headers_mut().insert(REQUEST_ID, made.clone());
+                made
+            }
+        };
+        Stamped {
+            inner: self.inner.call(request),
+            id: Some(id),
+        }
+    }
+}
+
+pin_project! {
+    /// The inner service's answer, to carry the request's id.
+    pub struct Stamped<F> {
+        #[pin]
+        inner: F,
+        id: Option<HeaderValue>,
+    }
+}
+
+impl<F, R, E> Future for Stamped<F>
+where
+    F: Future<Output = Result<Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        if let Some(id) = this.id.take()
+            && !response.headers().contains_key(REQUEST_ID)
+        {
+            response.headers_mut().insert(REQUEST_ID, id);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+fn usable(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=128).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+}
+
+/// A random (version 4) UUID from the thread's generator (tower-http's `MakeRequestUuid`
+/// asks the kernel for every id, a system call per request), written without a `format!`.
+fn random_id() -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bits = rand::random::<u128>() & !(0xf000 << 64) & !(0xc << 60);
+    let bits = bits | (0x4000 << 64) | (0x8 << 60);
+    let mut text = [0u8; 36];
+    let mut at = 0;
+    for nibble in 0..32 {
+        if matches!(nibble, 8 | 12 | 16 | 20) {
+            text[at] = b'-';
+            at += 1;
+        }
+        text[at] = HEX[(bits >> (124 - 4 * nibble)) as usize & 0xf];
+        at += 1;
+    }
+    HeaderValue::from_bytes(&text).expect("hex digits and dashes make a header value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_made_id_is_a_version_4_uuid() {
+        let id = random_id();
+        let id = id.to_str().unwrap();
+        let groups: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('4'), "{id}");
+        assert!(
+            matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+            "{id}"
+        );
+        assert_ne!(random_id(), random_id());
+    }
+
+    #[test]
+    fn ids_of_letters_digits_and_four_marks_are_kept() {
+        assert!(usable(&HeaderValue::from_static("given-id_1.2:3")));
+        assert!(!usable(&HeaderValue::from_static("")));
+        assert!(!usable(&HeaderValue::from_static("a b")));
+        assert!(!usable(&HeaderValue::from_str(&"a".repeat(129)).unwrap()));
+    }
+}
