@@ -4,83 +4,33 @@
 //! it. One layer where tower-http's pair (set, then propagate) and a third to drop unusable
 //! ids made three, and kept the id in the request's and the response's extensions too.
 
+use super::stamp::Stamp;
 use axum::http::{HeaderName, HeaderValue, Request, Response};
-use pin_project_lite::pin_project;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
-use tower::{Layer, Service};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Clone, Copy)]
-pub struct RequestIdLayer;
+pub struct RequestId;
 
-impl<S> Layer<S> for RequestIdLayer {
-    type Service = RequestId<S>;
+impl Stamp for RequestId {
+    /// The request's id, for its response.
+    type Mark = HeaderValue;
 
-    fn layer(&self, inner: S) -> RequestId<S> {
-        RequestId { inner }
-    }
-}
-
-#[derive(Clone)]
-pub struct RequestId<S> {
-    inner: S,
-}
-
-impl<S, B, R> Service<Request<B>> for RequestId<S>
-where
-    S: Service<Request<B>, Response = Response<R>>,
-{
-    type Response = Response<R>;
-    type Error = S::Error;
-    type Future = Stamped<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<B>) -> Stamped<S::Future> {
-        let id = match request.headers().get(REQUEST_ID) {
+    fn request<B>(&self, request: &mut Request<B>) -> HeaderValue {
+        match request.headers().get(REQUEST_ID) {
             Some(given) if usable(given) => given.clone(),
             _ => {
                 let made = random_id();
                 request.headers_mut().insert(REQUEST_ID, made.clone());
                 made
             }
-        };
-        Stamped {
-            inner: self.inner.call(request),
-            id: Some(id),
         }
     }
-}
 
-pin_project! {
-    /// The inner service's answer, to carry the request's id.
-    pub struct Stamped<F> {
-        #[pin]
-        inner: F,
-        id: Option<HeaderValue>,
-    }
-}
-
-impl<F, R, E> Future for Stamped<F>
-where
-    F: Future<Output = Result<Response<R>, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
-        if let Some(id) = this.id.take()
-            && !response.headers().contains_key(REQUEST_ID)
-        {
+    fn response<R>(id: HeaderValue, response: &mut Response<R>) {
+        if !response.headers().contains_key(REQUEST_ID) {
             response.headers_mut().insert(REQUEST_ID, id);
         }
-        Poll::Ready(Ok(response))
     }
 }
 
