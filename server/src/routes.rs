@@ -11,17 +11,19 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
 use axum::http::{HeaderValue, header};
 use axum::routing::get;
-use headers::HeadersLayer;
+use headers::Headers;
 use leptos::config::Env;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
-use request_id::{REQUEST_ID, RequestIdLayer};
+use request_id::{REQUEST_ID, RequestId};
+use stamp::StampLayer;
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 mod headers;
 mod request_id;
+mod stamp;
 
 /// SPEC.md section 1: bodies over 64 KiB get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -86,11 +88,11 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
         .filter(|_| on(Layer::Metrics))
         .map(crate::metrics::TrackLayer);
     let security = on(Layer::SecurityHeaders);
-    let headers = (security || on(Layer::NoStore)).then_some(HeadersLayer {
+    let headers = (security || on(Layer::NoStore)).then_some(StampLayer(Headers {
         security,
         hsts: security && state.config.limits.hsts,
         no_store: on(Layer::NoStore),
-    });
+    }));
     // One stack, given to the router once: each `Router::layer` wraps every route again, a
     // boxed service and future per layer and request (eight such calls were about 2.6 of
     // the 8.7 µs a cached read spent in the router; bench/README.md). Each layer here is a
@@ -99,7 +101,7 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
     // request's span (in every log line) names it.
     // tower-http's trace layer changes the response's body type, so it cannot be an
     // `option_layer` between the others: the stack is built with it or without it.
-    let request_id = on(Layer::RequestId).then_some(RequestIdLayer);
+    let request_id = on(Layer::RequestId).then_some(StampLayer(RequestId));
     let inner = ServiceBuilder::new()
         .option_layer(metrics)
         .option_layer(headers)
