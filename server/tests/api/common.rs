@@ -66,23 +66,19 @@ static MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 thread_local! {
     // Each `#[tokio::test]` runs on a thread of its own (a current-thread runtime): this is
-    // that test's hold on the machine, so that its second portal does not queue behind a
-    // test waiting to be alone (a fair lock would deadlock there), and a test that is alone
-    // starts its portals without waiting for itself.
+    // that test's hold on the machine, kept by its portals, so that its second portal does
+    // not queue behind a test waiting to be alone (a fair lock would deadlock there). A test
+    // that is alone holds a share without a lock: its portals start without waiting.
     static HOLD: std::cell::RefCell<std::sync::Weak<Share>> = const { std::cell::RefCell::new(std::sync::Weak::new()) };
-    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// A test's share of the machine, kept by each of its portals.
 pub struct Share(#[allow(dead_code)] Option<tokio::sync::RwLockReadGuard<'static, ()>>);
 
 /// The machine taken whole until dropped.
-pub struct Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'static, ()>);
-
-impl Drop for Alone {
-    fn drop(&mut self) {
-        ALONE.with(|alone| alone.set(false));
-    }
+pub struct Alone {
+    _whole: tokio::sync::RwLockWriteGuard<'static, ()>,
+    _share: std::sync::Arc<Share>,
 }
 
 /// Waits until no other test runs a portal, and keeps them from starting one. Call it
@@ -93,8 +89,10 @@ pub async fn alone() -> Alone {
         "alone() must come before the test starts a portal"
     );
     let whole = MACHINE.write().await;
-    ALONE.with(|alone| alone.set(true));
-    Alone(whole)
+    Alone {
+        _whole: whole,
+        _share: hold(Share(None)),
+    }
 }
 
 /// This test's share of the machine: the one it holds already, or a new one once no test
@@ -103,11 +101,11 @@ async fn share() -> std::sync::Arc<Share> {
     if let Some(held) = HOLD.with(|hold| hold.borrow().upgrade()) {
         return held;
     }
-    let share = std::sync::Arc::new(Share(if ALONE.with(|alone| alone.get()) {
-        None
-    } else {
-        Some(MACHINE.read().await)
-    }));
+    hold(Share(Some(MACHINE.read().await)))
+}
+
+fn hold(share: Share) -> std::sync::Arc<Share> {
+    let share = std::sync::Arc::new(share);
     HOLD.with(|hold| *hold.borrow_mut() = std::sync::Arc::downgrade(&share));
     share
 }
