@@ -32,6 +32,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod net;
+pub mod stamp;
 pub mod state;
 
 use crate::auth::callers::Callers;

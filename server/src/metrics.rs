@@ -3,7 +3,7 @@
 //! the API. Unset, nothing is counted and the request path is untouched.
 //!
 //! One `prometheus::Registry` per portal (tests start many portals in one process):
-//! - `TrackLayer` counts and times every HTTP request by route template (axum's `MatchedPath`,
+//! - `Track` counts and times every HTTP request by route template (axum's `MatchedPath`,
 //!   so cardinality is bounded by the route table), method and status, and counts logins
 //!   by outcome from the status of `POST /v1/authorization`;
 //! - the password queue (`auth::password`) and the webhook worker keep their own series,
@@ -11,22 +11,18 @@
 //! - what is a state rather than an event (pending users and businesses, the pool, the
 //!   password queue's depth) is read when Prometheus scrapes.
 
+use crate::stamp::Stamp;
 use crate::state::{AppState, Shared};
 use axum::Router;
 use axum::extract::{MatchedPath, State};
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pin_project_lite::pin_project;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
-use tower::{Layer, Service};
 
 /// Latency buckets of HTTP requests, in seconds: from a cached read (well under a
 /// millisecond) to a login waiting for a hashing thread (seconds).
@@ -175,77 +171,37 @@ impl Metrics {
     }
 }
 
-/// Counts and times every request, as a layer of the main router when metrics are on. A
-/// service of its own rather than `middleware::from_fn`, which boxes the inner service and
-/// two futures per request.
+/// Counts and times every request, as a layer of the main router when metrics are on
+/// (`StampLayer(Track(..))`: a service of its own rather than `middleware::from_fn`, which
+/// boxes the inner service and two futures per request).
 #[derive(Clone)]
-pub struct TrackLayer(pub Arc<Metrics>);
+pub struct Track(pub Arc<Metrics>);
 
-impl<S> Layer<S> for TrackLayer {
-    type Service = Track<S>;
-
-    fn layer(&self, inner: S) -> Track<S> {
-        Track {
-            inner,
-            metrics: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct Track<S> {
-    inner: S,
+/// What a request leaves for its response to be counted by.
+pub struct Started {
     metrics: Arc<Metrics>,
+    route: Option<MatchedPath>,
+    method: &'static str,
+    start: Instant,
 }
 
-impl<S, B> Service<Request<B>> for Track<S>
-where
-    S: Service<Request<B>, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = Tracked<S::Future>;
+impl Stamp for Track {
+    type Mark = Started;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Tracked<S::Future> {
-        Tracked {
-            start: Instant::now(),
+    fn request<B>(&self, request: &mut Request<B>) -> Started {
+        Started {
+            metrics: self.0.clone(),
             route: request.extensions().get::<MatchedPath>().cloned(),
             method: method_label(request.method()),
-            inner: self.inner.call(request),
-            metrics: self.metrics.clone(),
+            start: Instant::now(),
         }
     }
-}
 
-pin_project! {
-    /// The inner service's answer, to be counted.
-    pub struct Tracked<F> {
-        #[pin]
-        inner: F,
-        metrics: Arc<Metrics>,
-        route: Option<MatchedPath>,
-        method: &'static str,
-        start: Instant,
-    }
-}
-
-impl<F, E> Future for Tracked<F>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let response = ready!(this.inner.poll(cx))?;
-        let route = this.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-        this.metrics
-            .count(route, this.method, response.status(), this.start.elapsed());
-        Poll::Ready(Ok(response))
+    fn response<R>(started: Started, response: &mut axum::http::Response<R>) {
+        let route = started.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        started
+            .metrics
+            .count(route, started.method, response.status(), started.start.elapsed());
     }
 }
 

@@ -3,6 +3,7 @@
 //! section 8 on all of them.
 
 use crate::error::{ApiError, ApiResult};
+use crate::stamp::StampLayer;
 use crate::state::AppState;
 use app::model::Envelope;
 use axum::Router;
@@ -17,13 +18,11 @@ use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
 use request_id::{REQUEST_ID, RequestId};
-use stamp::StampLayer;
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 mod headers;
 mod request_id;
-mod stamp;
 
 /// SPEC.md section 1: bodies over 64 KiB get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -38,7 +37,7 @@ pub enum Layer {
     RequestId,
     /// The request's span (its id in every log line) and its start and finish events.
     Trace,
-    /// `metrics::TrackLayer`, when metrics are on.
+    /// `metrics::Track`, when metrics are on.
     Metrics,
     /// HSTS (when `OTE_HSTS` is on) and the three headers of SPEC.md section 8.
     SecurityHeaders,
@@ -86,7 +85,7 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
         .metrics
         .clone()
         .filter(|_| on(Layer::Metrics))
-        .map(crate::metrics::TrackLayer);
+        .map(|metrics| StampLayer(crate::metrics::Track(metrics)));
     let security = on(Layer::SecurityHeaders);
     let headers = (security || on(Layer::NoStore)).then_some(StampLayer(Headers {
         security,

@@ -1,5 +1,5 @@
 //! A layer that looks at each request on its way in and marks its response on the way out,
-//! without a box: the request-id and the headers layers are this with their own rule
+//! without a box: the request-id, headers and metrics layers are this with their own rule
 //! (`Stamp`). Written once here so each of them holds only what it does.
 
 use axum::http::{Request, Response};

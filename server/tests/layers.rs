@@ -32,7 +32,7 @@ const STOREYS: &[(&str, &[&str])] = &[
     (
         "base",
         &[
-            "clock", "db", "config", "error", "extract", "limits", "net", "state",
+            "clock", "db", "config", "error", "extract", "limits", "net", "stamp", "state",
         ],
     ),
 ];

@@ -3,7 +3,7 @@
 //! stay in any cache. One layer: a layer per header added a future per header and request,
 //! and the one given to the `/v1` router alone wrapped each API route in a box of its own.
 
-use super::stamp::Stamp;
+use crate::stamp::Stamp;
 use axum::http::{HeaderValue, Request, Response, header};
 
 /// Which of the headers to set.

@@ -4,7 +4,7 @@
 //! it. One layer where tower-http's pair (set, then propagate) and a third to drop unusable
 //! ids made three, and kept the id in the request's and the response's extensions too.
 
-use super::stamp::Stamp;
+use crate::stamp::Stamp;
 use axum::http::{HeaderName, HeaderValue, Request, Response};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
