@@ -1,17 +1,23 @@
-// "First visit to /users until the table shows" for ./x bench (issue 14): Debian's chromium
-// driven by Playwright, a cold cache each time (a new browser context), over loopback.
+// "First visit" for ./x bench (issues 14 and 24): Debian's chromium driven by Playwright, a
+// cold cache each time (a new browser context), over loopback.
 //
-// node bench/first-visit.mjs PORTAL_URL ADMIN_PASSWORD [VISITS] prints "p50_ms p99_ms max_ms".
-// Each visit: a new context whose localStorage already holds a fresh token (as after a
-// login), then `page.goto('/users')`, timed from the navigation's start to the first user
-// row being visible: the document, the bundle (wasm and js, nothing cached), hydration and
-// the list's request.
+// node bench/first-visit.mjs PORTAL_URL ADMIN_PASSWORD [VISITS] [PAGE] prints
+// "p50_ms p99_ms max_ms". PAGE is `users` (the default) or `login`, timed from the
+// navigation's start:
+// - users: a new context whose localStorage already holds a fresh token (as after a login),
+//   `page.goto('/users')`, until the first user row is visible: the document, the bundle
+//   (wasm and js, nothing cached; with the split, the pages' part too), hydration and the
+//   list's request;
+// - login: a new context without a session, `page.goto('/login')`, until the page has
+//   hydrated (`data-hydrated`, as the end-to-end tests wait for it): what a person's first
+//   visit loads before the form answers.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
 const { chromium } = require('@playwright/test');
 
-const [portal, password, visits = '20'] = process.argv.slice(2);
+const [portal, password, visits = '20', visited = 'users'] = process.argv.slice(2);
+if (!['users', 'login'].includes(visited)) throw new Error(`PAGE is users or login, not ${visited}`);
 
 async function token() {
   const reply = await fetch(`${portal}/v1/authorization`, {
@@ -29,14 +35,15 @@ const browser = await chromium.launch({
 });
 const times = [];
 for (let i = 0; i < Number(visits); i++) {
-  const session = { token: await token(), obtained: Date.now() };
-  const context = await browser.newContext({
-    storageState: { cookies: [], origins: [{ origin: portal, localStorage: [{ name: 'ote.session', value: JSON.stringify(session) }] }] },
-  });
+  const origins = visited === 'users'
+    ? [{ origin: portal, localStorage: [{ name: 'ote.session', value: JSON.stringify({ token: await token(), obtained: Date.now() }) }] }]
+    : [];
+  const context = await browser.newContext({ storageState: { cookies: [], origins } });
   const page = await context.newPage();
   const begun = performance.now();
-  await page.goto(`${portal}/users`);
-  await page.locator('tr[data-user="admin"]').waitFor({ state: 'visible', timeout: 30_000 });
+  await page.goto(`${portal}/${visited}`);
+  const ready = visited === 'users' ? page.locator('tr[data-user="admin"]') : page.locator('[data-hydrated="true"]');
+  await ready.waitFor({ state: visited === 'users' ? 'visible' : 'attached', timeout: 30_000 });
   times.push(performance.now() - begun);
   await context.close();
 }

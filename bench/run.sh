@@ -28,6 +28,12 @@ cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --rel
 cargo build --release -p baseline -q
 # The bundle as this build left it: another build in the same target/ may replace it later.
 cp -r target/site/pkg "$WORK/pkg"
+say "building the one bundle beside it (plain \`cargo leptos build --release\`, no --split) into target/site-unsplit"
+# For the comparison of first visits (issue 24): the split is kept only if a person's first
+# visits are not slower with it.
+LEPTOS_SITE_ROOT=target/site-unsplit cargo leptos build --release --frontend-only >/dev/null 2>&1 ||
+  LEPTOS_SITE_ROOT=target/site-unsplit cargo leptos build --release --frontend-only
+cp -r target/site-unsplit/pkg "$WORK/pkg-unsplit"
 
 say "starting the portal on a fresh SQLite database and the bare axum baseline"
 start "$WORK/portal.log" portal ote "$UNLIMITED"
@@ -105,9 +111,19 @@ kill "$ATTACK_PID"; wait "$ATTACK_PID" 2>/dev/null || true
 
 say "first visit to /users until the table shows: chromium, a cold cache each time, 20 visits (bench/first-visit.mjs)"
 read -r V_P50 V_P99 V_MAX < <(node bench/first-visit.mjs "$PORTAL" "$ADMIN_PASSWORD" 20)
+say "first visit to /login until it has hydrated, the same way"
+read -r VL_P50 VL_P99 VL_MAX < <(node bench/first-visit.mjs "$PORTAL" "$ADMIN_PASSWORD" 20 login)
+say "the same two first visits to a portal serving the one bundle (target/site-unsplit; a database of its own)"
+start "$WORK/unsplit.log" portal unsplit "$UNLIMITED" LEPTOS_SITE_ROOT=target/site-unsplit
+UNSPLIT=$URL UNSPLIT_PID=$PID
+read -r OB_P50 OB_P99 OB_MAX < <(node bench/first-visit.mjs "$UNSPLIT" "$ADMIN_PASSWORD" 20)
+read -r OBL_P50 OBL_P99 OBL_MAX < <(node bench/first-visit.mjs "$UNSPLIT" "$ADMIN_PASSWORD" 20 login)
+kill "$UNSPLIT_PID"; wait "$UNSPLIT_PID" 2>/dev/null || true
+SPLIT_VISITS=$((V_P50 + VL_P50)) ONE_VISITS=$((OB_P50 + OBL_P50))
 
 say "hydrate bundle sizes (bench/bundle.py)"
 read -r raw gz br LARGEST_PAGE LARGEST_BR < <(python3 bench/bundle.py "$WORK/pkg")
+read -r OB_RAW OB_GZ OB_BR _ _ < <(python3 bench/bundle.py "$WORK/pkg-unsplit")
 
 say "stopping the portal; seeding 1,000,000 users into its database (bench/seed-users.sql)"
 kill "$PORTAL_PID"; wait "$PORTAL_PID" 2>/dev/null || true
@@ -182,8 +198,11 @@ TABLE=$(cat <<TABLE
 | \`GET /v1/admin/audit\`, 1,000,000 entries, first page (20) of: \`action=user.audit\`; \`action=business.*\`; \`actor=\` a business admin; \`targetType=user&targetId=\`; a day (\`from\`, \`to\`); a business admin's \`user.*\` in 30 days (200 requests each, one connection) | p99 $AU_A99; $AU_P99; $AU_C99; $AU_T99; $AU_D99; $AU_X99 ms (p50 $AU_A50; $AU_P50; $AU_C50; $AU_T50; $AU_D50; $AU_X50 ms) | - | p99 < 10 ms | slowest p99 $AUDIT_P99 ms: $(yes_no "$AUDIT_P99 < 10") |
 | \`GET /v1/admin/audit?format=csv\` of $CSV_ROWS entries, streamed | $CSV_S s; the server's resident memory grew $CSV_MB MB while it streamed | - | memory flat | $(yes_no "$CSV_MB < 5") |
 | the login page's bundle: what every page loads (main wasm, js and the split loader) | raw $(calc "f'{$raw / 1024:.0f} KB'"), gzip $(calc "f'{$gz / 1024:.0f} KB'"), brotli $(calc "f'{$br / 1024:.0f} KB ({$br:,} bytes)'") | - | <= 150 KB brotli | $(yes_no "$br <= 150 * 1000") |
-| first visit to \`/users\` until the table shows (Debian's chromium through Playwright, a new browser context each time: nothing cached; loopback; 20 visits) | median $V_P50 ms, p99 $V_P99 ms | - | < 500 ms (median) | $(yes_no "$V_P50 < 500") |
+| first visit to \`/users\` until the table shows (Debian's chromium through Playwright, a new browser context each time: nothing cached; loopback; 20 visits) | median $V_P50 ms, p99 $V_P99 ms | the one bundle: median $OB_P50 ms, p99 $OB_P99 ms | < 500 ms (median) | $(yes_no "$V_P50 < 500") |
+| first visit to \`/login\` until the page has hydrated (the same way, no session) | median $VL_P50 ms, p99 $VL_P99 ms | the one bundle: median $OBL_P50 ms, p99 $OBL_P99 ms | - | - |
 | the largest page: any other page, with the lazy split of the pages (\`$LARGEST_PAGE\`) | brotli $(calc "f'{$LARGEST_BR / 1024:.0f} KB ({$LARGEST_BR:,} bytes)'") | - | <= 250 KB brotli | $(yes_no "$LARGEST_BR <= 250 * 1000") |
+| the one bundle (plain \`cargo leptos build --release\`, no \`--split\`): what every page loads | raw $(calc "f'{$OB_RAW / 1024:.0f} KB'"), gzip $(calc "f'{$OB_GZ / 1024:.0f} KB'"), brotli $(calc "f'{$OB_BR / 1024:.0f} KB ({$OB_BR:,} bytes)'") | the split: the login page $(calc "f'{$br / 1024:.0f} KB'"), the largest page $(calc "f'{$LARGEST_BR / 1024:.0f} KB'") | - | - |
+| first visits with the split against the one bundle (the medians of \`/login\` and \`/users\` above, added) | split: $SPLIT_VISITS ms | the one bundle: $ONE_VISITS ms | the faster is built (the split, \`./x run\`) | $(yes_no "$SPLIT_VISITS <= $ONE_VISITS") |
 | server memory, idle (VmRSS after start on a fresh database) | $(mb "$IDLE_KB") | - | < 30 MB | $(yes_no "$IDLE_KB < 30 * 1024") |
 | server memory, $MANY keep-alive connections reading | $(mb "$MANY_KB") | - | < 100 MB | $(yes_no "$MANY_KB < 100 * 1024") |
 | server memory, idle again after the login floods | $(mb "$AFTER_KB") | - | - | - |
