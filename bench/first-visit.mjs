@@ -11,6 +11,9 @@
 // - login: a new context without a session, `page.goto('/login')`, until the page has
 //   hydrated (`data-hydrated`, as the end-to-end tests wait for it): what a person's first
 //   visit loads before the form answers.
+// With FIRST_VISIT_LINK="RTT_MS MBIT" the page's network is that link (Chrome's own
+// throttling: each request waits the round trip, bytes arrive at that rate), as a person
+// elsewhere on the network would load it; without it, loopback.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
@@ -18,6 +21,7 @@ const { chromium } = require('@playwright/test');
 
 const [portal, password, visits = '20', visited = 'users'] = process.argv.slice(2);
 if (!['users', 'login'].includes(visited)) throw new Error(`PAGE is users or login, not ${visited}`);
+const link = process.env.FIRST_VISIT_LINK;
 
 async function token() {
   const reply = await fetch(`${portal}/v1/authorization`, {
@@ -40,6 +44,15 @@ for (let i = 0; i < Number(visits); i++) {
     : [];
   const context = await browser.newContext({ storageState: { cookies: [], origins } });
   const page = await context.newPage();
+  if (link) {
+    const [latency, mbit] = link.split(' ').map(Number);
+    const bytesPerSecond = (mbit * 1_000_000) / 8;
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond,
+    });
+  }
   const begun = performance.now();
   await page.goto(`${portal}/${visited}`);
   const ready = visited === 'users' ? page.locator('tr[data-user="admin"]') : page.locator('[data-hydrated="true"]');

@@ -79,11 +79,13 @@ impl DerefMut for Write {
 }
 
 /// How `Db::lock` locks rows: `Share` keeps them as read, `Update` also lets this
-/// transaction change them.
+/// transaction change them, `Key` only keeps them from being deleted (what a foreign key
+/// of a row being written takes anyway, taken first: see `oidc::clients::Registered::hold`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowLock {
     Share,
     Update,
+    Key,
 }
 
 /// The unique indexes (see the migrations), as PostgreSQL names them (the index) and as
@@ -232,6 +234,7 @@ impl Db {
             (Dialect::Sqlite, _) => "",
             (Dialect::Postgres, RowLock::Share) => " FOR SHARE",
             (Dialect::Postgres, RowLock::Update) => " FOR UPDATE",
+            (Dialect::Postgres, RowLock::Key) => " FOR KEY SHARE",
         }
     }
 

@@ -4,8 +4,9 @@
 //! that the person must sign in, or what to ask the person's consent for.
 
 use super::claims::Scope;
+use super::clients::Registered;
 use super::grants::{self, Code};
-use super::request::{Fault, Request, redirect_to};
+use super::request::{Fault, Request, redirect_to, unregistered};
 use crate::audit::{self, Entry};
 use crate::auth::{Caller, secret};
 use crate::clock::now;
@@ -164,6 +165,10 @@ pub async fn decide(
     let code = if decision.approve == Some(true) {
         // The consent is audited (it lets an application learn about the person).
         let mut tx = state.db.begin_write().await?;
+        // Deleted or disabled since the request was read: as if it never was.
+        if !Registered::hold(&state.db, &mut tx, client_id).await? {
+            return Err(unregistered());
+        }
         remember(&mut tx, &caller, &request, &checked.scope, now).await?;
         let code = code.issue(&mut tx).await?;
         tx.commit().await?;

@@ -6,6 +6,7 @@ use crate::audit::{self, Entry};
 use crate::auth::session::{self, Grants};
 use crate::auth::{SystemAdmin, secret};
 use crate::clock::now;
+use crate::db::{Db, RowLock};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::reply::{Message, Reply, ok};
@@ -69,6 +70,24 @@ impl Registered {
         .bind(client_id)
         .fetch_optional(conn)
         .await?)
+    }
+
+    /// Holds enabled application `client_id` until the transaction ends, and says whether
+    /// it is (still) there. A transaction that writes rows naming an application (a
+    /// consent, a grant) holds it first: deleting the application locks its row and then
+    /// deletes those rows, so on PostgreSQL the two wait for each other in that one order,
+    /// never in a circle (the foreign key's own lock, taken after the row is written, made
+    /// one), and a write that waited finds the application gone instead of breaking the
+    /// foreign key. (SQLite's write transactions run one at a time.)
+    pub async fn hold(db: &Db, conn: &mut AnyConnection, client_id: &str) -> ApiResult<bool> {
+        let held: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT 1 FROM oauth_clients WHERE client_id = $1 AND enabled = 1{}",
+            db.lock(RowLock::Key)
+        )))
+        .bind(client_id)
+        .fetch_optional(conn)
+        .await?;
+        Ok(held.is_some())
     }
 
     pub fn public(&self) -> bool {
@@ -177,7 +196,7 @@ pub async fn list(State(state): State<AppState>, _: SystemAdmin) -> Reply<Vec<Cl
 async fn locked(state: &AppState, conn: &mut AnyConnection, client_id: &str) -> ApiResult<Registered> {
     let sql = format!(
         "SELECT {COLUMNS} FROM oauth_clients WHERE client_id = $1{}",
-        state.db.lock(crate::db::RowLock::Update)
+        state.db.lock(RowLock::Update)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(client_id)

@@ -53,6 +53,11 @@ impl Fault {
     }
 }
 
+/// The answer when `client_id` names no enabled application (422).
+pub fn unregistered() -> ApiError {
+    ApiError::unprocessable("client_id", "is not a registered application")
+}
+
 impl Request {
     /// The application and redirect URI of `query`; 422 when either is not registered
     /// exactly (or a parameter is given twice, which makes the request ambiguous).
@@ -69,7 +74,6 @@ impl Request {
                 return Err(ApiError::unprocessable(&name, "must be given once"));
             }
         }
-        let unregistered = || ApiError::unprocessable("client_id", "is not a registered application");
         let client_id = params.get("client_id").ok_or_else(unregistered)?;
         let client = Registered::find(conn, client_id)
             .await?

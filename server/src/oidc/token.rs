@@ -3,6 +3,7 @@
 //! token is rotated at each use; a used one presented again ends its whole grant.
 
 use super::claims::{self, AccessClaims, Person, Scope, SignIn};
+use super::clients::Registered;
 use super::grants::{self, Grant, Rotated, Taken};
 use super::wire::{Form, OAuthError, authenticate, no_store};
 use crate::auth::keys::KeySet;
@@ -75,6 +76,12 @@ pub async fn token(
     let keys = state.keys.current(&state.db).await?;
     let now = now();
     let mut tx = state.db.begin_side_write().await?;
+    // Deleted or disabled since it was authenticated: its grants ended with it.
+    if !Registered::hold(&state.db, &mut tx, &client.client_id).await? {
+        return Err(OAuthError::invalid_grant(
+            "client_id: the application was deleted or disabled; its grants ended with it",
+        ));
+    }
     let (grant, nonce) = match grant_type {
         "authorization_code" => {
             let code = form.required("code")?;

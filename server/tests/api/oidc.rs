@@ -2410,6 +2410,113 @@ async fn one_refresh_token_used_twenty_times_at_once_ends_the_family() {
     );
 }
 
+#[tokio::test]
+async fn revoking_an_application_while_it_signs_in_and_refreshes_never_fails_the_database() {
+    // Found by the fuzzer on PostgreSQL: a revocation answered 503 ("collided with a
+    // simultaneous one") when other requests of the same user and application ran at once.
+    let _alone = crate::common::alone().await;
+    let portal = TestPortal::start().await;
+    let admin = portal.admin_token().await;
+    let app = confidential(&portal, &admin, "Grafana").await;
+    let path = format!("/v1/user/applications/{}", app.id);
+    for _ in 0..5 {
+        let (ask, tokens) = sign_in(&portal, &app, &admin).await;
+        let refresh_token = tokens.refresh.clone().expect("a refresh token");
+        let revokes = futures::future::join_all(
+            (0..6).map(|_| async { vec![portal.delete(&path, Some(&admin)).await.status.as_u16()] }),
+        );
+        let refreshes = futures::future::join_all(
+            (0..6).map(|_| async { vec![refresh(&portal, &app, &refresh_token).await.status.as_u16()] }),
+        );
+        let sign_ins = futures::future::join_all((0..6).map(|_| async {
+            let reply = decide(&portal, Some(&admin), &ask, Some(true)).await;
+            if reply.status != StatusCode::OK {
+                return vec![reply.status.as_u16()];
+            }
+            let code = code_of(&reply, &ask);
+            vec![
+                200,
+                exchange(&portal, &app, natural(&app), &code, &ask)
+                    .await
+                    .status
+                    .as_u16(),
+            ]
+        }));
+        let (revoked, refreshed, signed_in) = futures::future::join3(revokes, refreshes, sign_ins).await;
+        let statuses: Vec<u16> = [revoked, refreshed, signed_in]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        assert!(statuses.iter().all(|status| *status < 500), "{statuses:?}");
+        // Whatever the order was, what is left reads back, and one more revocation ends it.
+        portal
+            .get("/v1/user/applications", Some(&admin))
+            .await
+            .expect(200);
+        let last = portal.delete(&path, Some(&admin)).await;
+        assert!(matches!(last.status.as_u16(), 200 | 404), "{}", last.body);
+        refused_token(
+            &userinfo(&portal, &tokens.access).await,
+            "a token of a revoked application",
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_application_while_people_sign_into_it_never_fails_the_database() {
+    // Deleting an application ends every grant, code and consent of it, while sign-ins
+    // write new ones that name it: on PostgreSQL the two must not wait on each other.
+    let _alone = crate::common::alone().await;
+    let portal = TestPortal::start().await;
+    let admin = portal.admin_token().await;
+    for round in 0..6 {
+        let app = confidential(&portal, &admin, &format!("Grafana {round}")).await;
+        let (ask, tokens) = sign_in(&portal, &app, &admin).await;
+        let refresh_token = tokens.refresh.clone().expect("a refresh token");
+        let path = format!("/v1/user/applications/{}", app.id);
+        let sign_ins = futures::future::join_all((0..6).map(|_| async {
+            let reply = decide(&portal, Some(&admin), &ask, Some(true)).await;
+            if reply.status != StatusCode::OK {
+                return (vec![reply.status.as_u16()], None);
+            }
+            let Some(code) = sent_back(&reply).1.get("code").cloned() else {
+                return (vec![200], None);
+            };
+            let exchanged = exchange(&portal, &app, natural(&app), &code, &ask).await;
+            let access = (exchanged.status == StatusCode::OK).then(|| tokens_of(&exchanged).access);
+            (vec![200, exchanged.status.as_u16()], access)
+        }));
+        let (portal, admin, app, path, refresh_token) = (&portal, &admin, &app, &path, &refresh_token);
+        let others = futures::future::join_all((0..4).map(|i| async move {
+            let reply = match i {
+                0 => {
+                    portal
+                        .delete(&format!("/v1/admin/oauth/clients/{}", app.id), Some(admin))
+                        .await
+                }
+                1 => portal.delete(path, Some(admin)).await,
+                _ => refresh(portal, app, refresh_token).await,
+            };
+            vec![reply.status.as_u16()]
+        }));
+        let (signed_in, other) = futures::future::join(sign_ins, others).await;
+        let (statuses, given): (Vec<Vec<u16>>, Vec<Option<String>>) = signed_in.into_iter().unzip();
+        let statuses: Vec<u16> = statuses.into_iter().chain(other).flatten().collect();
+        assert!(
+            statuses.iter().all(|status| *status < 500),
+            "round {round}: {statuses:?}"
+        );
+        // No token outlives the application, whichever request came first.
+        for access in given.into_iter().flatten().chain([tokens.access.clone()]) {
+            refused_token(
+                &userinfo(portal, &access).await,
+                "a token of a deleted application",
+            );
+        }
+    }
+}
+
 // --- Logout -----------------------------------------------------------------------------------
 
 async fn logout(query: &[(&str, &str)], portal: &TestPortal) -> Reply {
