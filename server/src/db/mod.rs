@@ -78,13 +78,21 @@ impl DerefMut for Write {
     }
 }
 
-/// How `Db::lock` locks rows: `Share` keeps them as read, `Update` also lets this
-/// transaction change them, `Key` only keeps them from being deleted (what a foreign key
-/// of a row being written takes anyway, taken first: see `oidc::clients::Registered::hold`).
+/// How `Db::lock` locks rows (PostgreSQL's row locks):
+/// - `Share` keeps them as read;
+/// - `Update` also lets this transaction change them, but not their keys: rows naming
+///   them may still be written meanwhile (a foreign key's check takes `Key`), so an
+///   administrator changing a user never waits in a circle with that user's sign-in
+///   writing a row that names them (users and businesses are never deleted);
+/// - `Delete` lets this transaction also delete them, so it keeps out rows that would
+///   name them until it ends (an application, a webhook endpoint);
+/// - `Key` only keeps them from being deleted (a foreign key's own lock, taken first: see
+///   `oidc::clients::Registered::hold`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowLock {
     Share,
     Update,
+    Delete,
     Key,
 }
 
@@ -233,7 +241,8 @@ impl Db {
         match (self.dialect, lock) {
             (Dialect::Sqlite, _) => "",
             (Dialect::Postgres, RowLock::Share) => " FOR SHARE",
-            (Dialect::Postgres, RowLock::Update) => " FOR UPDATE",
+            (Dialect::Postgres, RowLock::Update) => " FOR NO KEY UPDATE",
+            (Dialect::Postgres, RowLock::Delete) => " FOR UPDATE",
             (Dialect::Postgres, RowLock::Key) => " FOR KEY SHARE",
         }
     }

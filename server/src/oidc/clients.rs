@@ -196,7 +196,7 @@ pub async fn list(State(state): State<AppState>, _: SystemAdmin) -> Reply<Vec<Cl
 async fn locked(state: &AppState, conn: &mut AnyConnection, client_id: &str) -> ApiResult<Registered> {
     let sql = format!(
         "SELECT {COLUMNS} FROM oauth_clients WHERE client_id = $1{}",
-        state.db.lock(RowLock::Update)
+        state.db.lock(RowLock::Delete)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(client_id)

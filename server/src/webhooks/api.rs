@@ -133,7 +133,7 @@ async fn find(tx: &mut AnyConnection, state: &AppState, id: i64) -> ApiResult<We
     crate::outbox::lock(tx).await?;
     let row: Option<WebhookRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1{}",
-        state.db.lock(crate::db::RowLock::Update)
+        state.db.lock(crate::db::RowLock::Delete)
     )))
     .bind(id)
     .fetch_optional(&mut *tx)

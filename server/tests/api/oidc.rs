@@ -2517,6 +2517,50 @@ async fn deleting_an_application_while_people_sign_into_it_never_fails_the_datab
     }
 }
 
+#[tokio::test]
+async fn forbidding_a_user_while_they_sign_in_never_fails_the_database() {
+    // The same as for the application, for the person: forbidding them locks their row
+    // and ends their grants and consents, while their sign-ins write new ones naming them.
+    let _alone = crate::common::alone().await;
+    let portal = TestPortal::start().await;
+    let admin = portal.admin_token().await;
+    let app = confidential(&portal, &admin, "Grafana").await;
+    for round in 0..6 {
+        let name = format!("dev{round}");
+        let (id, user) = portal.approved(&name, false).await;
+        let (ask, tokens) = sign_in(&portal, &app, &user).await;
+        let sign_ins = futures::future::join_all((0..6).map(|_| async {
+            let reply = decide(&portal, Some(&user), &ask, Some(true)).await;
+            if reply.status != StatusCode::OK {
+                return (vec![reply.status.as_u16()], None);
+            }
+            let Some(code) = sent_back(&reply).1.get("code").cloned() else {
+                return (vec![200], None);
+            };
+            let exchanged = exchange(&portal, &app, natural(&app), &code, &ask).await;
+            let access = (exchanged.status == StatusCode::OK).then(|| tokens_of(&exchanged).access);
+            (vec![200, exchanged.status.as_u16()], access)
+        }));
+        let user_path = format!("/v1/admin/user/{id}");
+        let forbid = portal.put(&user_path, Some(&admin), json!({"status": 3}));
+        let (signed_in, forbidden) = futures::future::join(sign_ins, forbid).await;
+        let (statuses, given): (Vec<Vec<u16>>, Vec<Option<String>>) = signed_in.into_iter().unzip();
+        let statuses: Vec<u16> = statuses
+            .into_iter()
+            .flatten()
+            .chain([forbidden.status.as_u16()])
+            .collect();
+        assert!(
+            statuses.iter().all(|status| *status < 500),
+            "round {round}: {statuses:?}"
+        );
+        assert_eq!(forbidden.status, StatusCode::OK, "{}", forbidden.body);
+        for access in given.into_iter().flatten().chain([tokens.access.clone()]) {
+            refused_token(&userinfo(&portal, &access).await, "a token of a forbidden user");
+        }
+    }
+}
+
 // --- Logout -----------------------------------------------------------------------------------
 
 async fn logout(query: &[(&str, &str)], portal: &TestPortal) -> Reply {
