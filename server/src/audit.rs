@@ -146,6 +146,11 @@ impl<'a> Entry<'a> {
 /// Writes the entry, and its event into the outbox (SPEC.md section 10), in the caller's
 /// transaction: the change, its entry and its event commit together or not at all.
 pub async fn record(tx: &mut AnyConnection, entry: Entry<'_>, now: i64) -> Result<(), ApiError> {
+    // The outbox's lock before the entry: the entry's insert locks its tally rows
+    // (`audit_tally`), and a writer holding the outbox's lock (`webhooks::api` takes it
+    // first) may insert an entry with the same tallies; taken after, the two waited for
+    // each other (a PostgreSQL deadlock, 503, that the fuzzer met revoking an application).
+    crate::outbox::lock(tx).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO audit_log (actor_id, actor, action, target_type, target_id, detail, business_id, create_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
