@@ -2463,6 +2463,26 @@ async fn revoking_an_application_while_it_signs_in_and_refreshes_never_fails_the
     }
 }
 
+/// One sign-in of a race: the approval, then the exchange of its code if one came back.
+/// The statuses met, and the access token if the exchange gave one.
+async fn approve_and_exchange(
+    portal: &TestPortal,
+    token: &str,
+    app: &App,
+    ask: &Ask,
+) -> (Vec<u16>, Option<String>) {
+    let reply = decide(portal, Some(token), ask, Some(true)).await;
+    if reply.status != StatusCode::OK {
+        return (vec![reply.status.as_u16()], None);
+    }
+    let Some(code) = sent_back(&reply).1.get("code").cloned() else {
+        return (vec![200], None);
+    };
+    let exchanged = exchange(portal, app, natural(app), &code, ask).await;
+    let access = (exchanged.status == StatusCode::OK).then(|| tokens_of(&exchanged).access);
+    (vec![200, exchanged.status.as_u16()], access)
+}
+
 #[tokio::test]
 async fn deleting_an_application_while_people_sign_into_it_never_fails_the_database() {
     // Deleting an application ends every grant, code and consent of it, while sign-ins
@@ -2475,18 +2495,8 @@ async fn deleting_an_application_while_people_sign_into_it_never_fails_the_datab
         let (ask, tokens) = sign_in(&portal, &app, &admin).await;
         let refresh_token = tokens.refresh.clone().expect("a refresh token");
         let path = format!("/v1/user/applications/{}", app.id);
-        let sign_ins = futures::future::join_all((0..6).map(|_| async {
-            let reply = decide(&portal, Some(&admin), &ask, Some(true)).await;
-            if reply.status != StatusCode::OK {
-                return (vec![reply.status.as_u16()], None);
-            }
-            let Some(code) = sent_back(&reply).1.get("code").cloned() else {
-                return (vec![200], None);
-            };
-            let exchanged = exchange(&portal, &app, natural(&app), &code, &ask).await;
-            let access = (exchanged.status == StatusCode::OK).then(|| tokens_of(&exchanged).access);
-            (vec![200, exchanged.status.as_u16()], access)
-        }));
+        let sign_ins =
+            futures::future::join_all((0..6).map(|_| approve_and_exchange(&portal, &admin, &app, &ask)));
         let (portal, admin, app, path, refresh_token) = (&portal, &admin, &app, &path, &refresh_token);
         let others = futures::future::join_all((0..4).map(|i| async move {
             let reply = match i {
@@ -2529,18 +2539,8 @@ async fn forbidding_a_user_while_they_sign_in_never_fails_the_database() {
         let name = format!("dev{round}");
         let (id, user) = portal.approved(&name, false).await;
         let (ask, tokens) = sign_in(&portal, &app, &user).await;
-        let sign_ins = futures::future::join_all((0..6).map(|_| async {
-            let reply = decide(&portal, Some(&user), &ask, Some(true)).await;
-            if reply.status != StatusCode::OK {
-                return (vec![reply.status.as_u16()], None);
-            }
-            let Some(code) = sent_back(&reply).1.get("code").cloned() else {
-                return (vec![200], None);
-            };
-            let exchanged = exchange(&portal, &app, natural(&app), &code, &ask).await;
-            let access = (exchanged.status == StatusCode::OK).then(|| tokens_of(&exchanged).access);
-            (vec![200, exchanged.status.as_u16()], access)
-        }));
+        let sign_ins =
+            futures::future::join_all((0..6).map(|_| approve_and_exchange(&portal, &user, &app, &ask)));
         let user_path = format!("/v1/admin/user/{id}");
         let forbid = portal.put(&user_path, Some(&admin), json!({"status": 3}));
         let (signed_in, forbidden) = futures::future::join(sign_ins, forbid).await;
