@@ -377,7 +377,7 @@ texts! {
     PublicClientNoSecret => "A public client has no secret: it signs in with PKCE.", "公开客户端没有密钥：它通过 PKCE 登录。";
     ConfirmDeleteApplication => "Delete this application? Its sign-ins and tokens end.", "删除该应用？其登录和令牌将全部失效。";
     ClientNameRule => crate::rules::ClientName::RULE, "须为 1-64 个字符，且不能包含控制字符";
-    RedirectUriRule => crate::rules::RedirectUri::RULE, "须为 https://，或 localhost、127.x.x.x、[::1] 上的 http://；不能包含 #，协议之后最多 500 个字符";
+    RedirectUriRule => crate::rules::RedirectUri::RULE, "须为主机名（字母、数字、'.' 和 '-'）上的 https://，或 localhost、127.x.x.x、[::1] 上的 http://；可带端口（0-65535），路径和查询最多 481 个字符，不能包含 #、空格或控制字符";
     RedirectUrisCount => "must list 1-10 URIs", "须列出 1-10 个 URI";
     PostLogoutUrisCount => "must list 0-10 URIs", "最多列出 10 个 URI";
     UriTwice => "must not list {} twice", "不能重复列出 {}";

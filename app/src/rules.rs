@@ -332,15 +332,17 @@ rule_string!(
 
 rule_string!(
     /// Where the portal may send a browser back to an application (OpenID Connect): an
-    /// https URL, or http on a loopback host (what a CLI like kubelogin listens on);
-    /// matched exactly, so no fragment and no wildcard.
+    /// https URL on a host name, or http on a loopback host (what a CLI like kubelogin
+    /// listens on); matched exactly, so no fragment and no wildcard. No user name before the
+    /// host (`https://trusted.example@elsewhere/`) and nothing a URL parser refuses.
     RedirectUri,
-    rule = "must be https://, or http:// on localhost, 127.x.x.x or [::1], with no '#' and at most 500 characters after the scheme",
+    rule = "must be https:// on a host name (letters, digits, '.' and '-'), or http:// on localhost, 127.x.x.x or [::1]; then an optional port (0-65535) and at most 481 characters of path and query, with no '#', space or control character",
     trim = true,
     pattern = concat!(
         "^", blanks!(),
-        r"(https://[^\x00-\x20\x7f-\x9f#/?][^\x00-\x20\x7f-\x9f#]{0,499}",
-        r"|http://(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?([/?][^\x00-\x20\x7f-\x9f#]{0,480})?)",
+        r"(https://[A-Za-z0-9][A-Za-z0-9.-]{0,252}|http://(localhost|127(\.[0-9]{1,3}){3}|\[::1\]))",
+        r"(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?",
+        r"([/?][^\x00-\x20\x7f-\x9f#]{0,480})?",
         blanks!(), "$"
     ),
     length = None,
@@ -348,12 +350,10 @@ rule_string!(
 );
 
 fn redirect_uri_ok(v: &str) -> bool {
-    let allowed = |c: char| c > ' ' && !('\u{7f}'..='\u{9f}').contains(&c) && c != '#';
-    if let Some(rest) = v.strip_prefix("https://") {
-        return char_count_within(rest, 1, 500) && rest.chars().all(allowed) && !rest.starts_with(['/', '?']);
-    }
-    let Some(rest) = v.strip_prefix("http://") else {
-        return false;
+    let (https, rest) = match (v.strip_prefix("https://"), v.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return false,
     };
     let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
     let (host, port) = match authority.strip_prefix("[::1]") {
@@ -362,14 +362,27 @@ fn redirect_uri_ok(v: &str) -> bool {
     };
     let digits =
         |d: &str, most: usize| (1..=most).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
-    let loopback = host == "localhost"
-        || host == "[::1]"
-        || host.strip_prefix("127.").is_some_and(|r| {
-            let parts: Vec<&str> = r.split('.').collect();
-            parts.len() == 3 && parts.iter().all(|p| digits(p, 3))
+    let host_ok = if https {
+        (1..=253).contains(&host.len())
+            && host.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    } else {
+        host == "localhost"
+            || host == "[::1]"
+            || host.strip_prefix("127.").is_some_and(|r| {
+                let parts: Vec<&str> = r.split('.').collect();
+                parts.len() == 3 && parts.iter().all(|p| digits(p, 3))
+            })
+    };
+    // Five digits only from 10000 up: "08080" is no port (the pattern says the same).
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|d| {
+            digits(d, 5) && (d.len() < 5 || d.parse::<u32>().is_ok_and(|p| (10_000..=65_535).contains(&p)))
         });
-    let port_ok = port.is_empty() || port.strip_prefix(':').is_some_and(|d| digits(d, 5));
-    loopback && port_ok && path.chars().count() <= 481 && path.chars().all(allowed)
+    let allowed = |c: char| c > ' ' && !('\u{7f}'..='\u{9f}').contains(&c) && c != '#';
+    host_ok && port_ok && path.chars().count() <= 481 && path.chars().all(allowed)
 }
 
 rule_string!(
@@ -839,6 +852,8 @@ mod tests {
             RedirectUri::parse,
         );
         let regex = fancy_regex::Regex::new(RedirectUri::PATTERN).unwrap();
+        let longest_host = format!("https://{}", "h".repeat(253));
+        let longest_path = format!("https://a/{}", "p".repeat(480));
         for (uri, valid) in [
             ("https://grafana.example/login/generic_oauth", true),
             ("https://a", true),
@@ -855,6 +870,22 @@ mod tests {
             ("http://[::2]/", false),
             ("ftp://a/", false),
             ("https://a b/", false),
+            ("https://[x/cb", false),
+            ("https://[::1]/cb", false),
+            ("https://trusted.example@elsewhere.example/", false),
+            ("https://-a/", false),
+            ("https://a..b", true),
+            ("https://host.example:8443/cb?x=1", true),
+            ("https://a:65535/", true),
+            ("https://a:65536/", false),
+            ("https://a:08080/", false),
+            ("https://a:/", false),
+            ("http://localhost:99999/", false),
+            ("http://localhost:0", true),
+            (longest_host.as_str(), true),
+            (format!("{longest_host}h").as_str(), false),
+            (longest_path.as_str(), true),
+            (format!("{longest_path}p").as_str(), false),
         ] {
             assert_eq!(RedirectUri::parse(uri).is_ok(), valid, "{uri}");
             assert_eq!(regex.is_match(uri).unwrap(), valid, "pattern: {uri}");

@@ -2072,6 +2072,26 @@ async fn application_fields_are_checked_at_their_limits() {
             "redirectUris",
         ),
         (
+            with("redirectUris", json!([format!("https://{}", "h".repeat(254))])),
+            "redirectUris",
+        ),
+        (
+            with(
+                "redirectUris",
+                json!([format!("https://rp.example/{}", "p".repeat(481))]),
+            ),
+            "redirectUris",
+        ),
+        (
+            with("redirectUris", json!(["https://rp.example:65536/cb"])),
+            "redirectUris",
+        ),
+        (with("redirectUris", json!(["https://[x/cb"])), "redirectUris"),
+        (
+            with("redirectUris", json!(["https://rp.example@attacker.example/cb"])),
+            "redirectUris",
+        ),
+        (
             with("postLogoutRedirectUris", json!(uris(11))),
             "postLogoutRedirectUris",
         ),
@@ -2121,6 +2141,13 @@ async fn application_fields_are_checked_at_their_limits() {
                 "http://127.0.0.1/cb"
             ]),
         ),
+        with(
+            "redirectUris",
+            json!([
+                format!("https://{}", "h".repeat(253)),
+                format!("https://rp.example:65535/{}", "p".repeat(480)),
+            ]),
+        ),
     ] {
         portal
             .post("/v1/admin/oauth/clients", Some(&admin), body)
@@ -2136,7 +2163,7 @@ async fn application_fields_are_checked_at_their_limits() {
     let newest = &list.body["data"][0];
     assert_eq!(newest["clientId"], app.id.as_str(), "newest first");
     assert_eq!(newest["name"], "Spaced");
-    assert_eq!(list.body["data"].as_array().unwrap().len(), 6);
+    assert_eq!(list.body["data"].as_array().unwrap().len(), 7);
 }
 
 #[tokio::test]

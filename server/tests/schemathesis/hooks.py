@@ -648,24 +648,9 @@ def state_valid_body(operation, body):
     if operation == ("POST", "/v1/admin/user") and "businessId" in body:
         return dict(body, businessId=BUSINESSES[next(SERIAL) % len(BUSINESSES)])
     if operation in {("POST", "/v1/admin/oauth/clients"), ("PUT", "/v1/admin/oauth/clients/{clientId}")}:
-        return dict(body, **{key: distinct_uris([parseable(uri) for uri in body[key]])
+        return dict(body, **{key: distinct_uris(body[key])
                              for key in ("redirectUris", "postLogoutRedirectUris") if isinstance(body.get(key), list)})
     return body
-
-
-HTTPS_HOST = re.compile(r"(\s*https://)([^/?]*)(.*)", re.S)
-
-
-def parseable(uri):
-    """The URI without brackets in its https host. The server takes any host after https://
-    (a rule to tighten: `https://[x/cb` is no URL), and Schemathesis 4.32.5 itself crashed
-    ("Invalid IPv6 URL" from Python's `urlsplit`, in its `engine/observations.py`) reading
-    such a URI in an answer, which failed the run."""
-    match = HTTPS_HOST.match(uri) if isinstance(uri, str) else None
-    if not match:
-        return uri
-    host = match.group(2).replace("[", "").replace("]", "") or "h"
-    return match.group(1) + host + match.group(3)
 
 
 def distinct_uris(uris):
