@@ -2770,3 +2770,52 @@ async fn rotated_keys_are_both_published_and_old_tokens_still_verify() {
     let refreshed = tokens_of(&refresh(&portal, &app, before.refresh.as_deref().unwrap()).await);
     assert_eq!(parts(&refreshed.id).0["kid"], new_kid.as_str());
 }
+
+#[tokio::test]
+async fn revoking_applications_while_changing_webhooks_never_fails_the_database() {
+    // Found by the fuzzer on PostgreSQL: a webhook change takes the outbox's lock and then
+    // writes its audit entry, whose insert locks the actor's tally rows (`audit_tally`); a
+    // revocation wrote its entry first and took the outbox's lock after, so one
+    // administrator doing both at once deadlocked (503). Every audited change now takes the
+    // lock first (`audit::record`).
+    let _alone = crate::common::alone().await;
+    let portal = TestPortal::start_with(crate::webhooks::FAST).await;
+    let admin = portal.admin_token().await;
+    let (portal, admin) = (&portal, &admin);
+    let mut apps = Vec::new();
+    let mut hooks = Vec::new();
+    for i in 0..4 {
+        apps.push(confidential(portal, admin, &format!("App {i}")).await);
+        let body = json!({"url": format!("http://127.0.0.1:9/hook{i}"), "events": ["*"]});
+        let created = portal
+            .post("/v1/admin/webhooks", Some(admin), body)
+            .await
+            .expect(200);
+        hooks.push(created.body["data"]["id"].as_i64().expect("an endpoint id"));
+    }
+    for round in 0..10 {
+        for app in &apps {
+            sign_in(portal, app, admin).await;
+        }
+        let revoked = futures::future::join_all(apps.iter().map(|app| async move {
+            let path = format!("/v1/user/applications/{}", app.id);
+            portal.delete(&path, Some(admin)).await
+        }));
+        let changed = futures::future::join_all(hooks.iter().map(|id| async move {
+            let body = json!({"description": format!("round {round}")});
+            portal
+                .put(&format!("/v1/admin/webhooks/{id}"), Some(admin), body)
+                .await
+        }));
+        let (revoked, changed) = futures::future::join(revoked, changed).await;
+        let statuses: Vec<u16> = revoked
+            .iter()
+            .chain(&changed)
+            .map(|r| r.status.as_u16())
+            .collect();
+        assert!(
+            statuses.iter().all(|status| *status == 200),
+            "round {round}: {statuses:?}"
+        );
+    }
+}
