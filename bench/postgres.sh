@@ -21,8 +21,8 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-say "building the portal and the references (bare axum, raw Argon2) in release"
-cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --release --split
+# ./x bench --postgres built the portal (its release build) before calling this.
+say "building the reference (bare axum) in release"
 cargo build --release -p baseline -q
 
 say "two replicas on one fresh PostgreSQL database, and the bare axum baseline"

@@ -21,18 +21,16 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" # 1,000 connections on e
 source bench/lib.sh
 unset BENCH_POSTGRES_URL # this table is SQLite's; bench/postgres.sh makes the other
 
-say "building the portal and the references (bare axum, raw Argon2) in release"
-cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --release --split
+# ./x bench built the portal (its release build, the split site) and the one bundle beside
+# it (plain `cargo leptos build --release`, no --split, into target/site-unsplit: for the
+# comparison of first visits, issue 24: the split is kept only if a person's first visits
+# are not slower with it) before calling this.
+say "building the references (bare axum, raw Argon2) in release"
 # The same flags as cargo-leptos gives the portal (.cargo/config.toml), so the
 # dependencies they share are built once.
 cargo build --release -p baseline -q
-# The bundle as this build left it: another build in the same target/ may replace it later.
+# The bundles as the builds left them: another build in the same target/ may replace them.
 cp -r target/site/pkg "$WORK/pkg"
-say "building the one bundle beside it (plain \`cargo leptos build --release\`, no --split) into target/site-unsplit"
-# For the comparison of first visits (issue 24): the split is kept only if a person's first
-# visits are not slower with it.
-LEPTOS_SITE_ROOT=target/site-unsplit cargo leptos build --release --frontend-only >/dev/null 2>&1 ||
-  LEPTOS_SITE_ROOT=target/site-unsplit cargo leptos build --release --frontend-only
 cp -r target/site-unsplit/pkg "$WORK/pkg-unsplit"
 
 say "starting the portal on a fresh SQLite database and the bare axum baseline"
