@@ -2783,15 +2783,13 @@ async fn revoking_applications_while_changing_webhooks_never_fails_the_database(
     let admin = portal.admin_token().await;
     let (portal, admin) = (&portal, &admin);
     let mut apps = Vec::new();
+    let mut receivers = Vec::new();
     let mut hooks = Vec::new();
     for i in 0..4 {
         apps.push(confidential(portal, admin, &format!("App {i}")).await);
-        let body = json!({"url": format!("http://127.0.0.1:9/hook{i}"), "events": ["*"]});
-        let created = portal
-            .post("/v1/admin/webhooks", Some(admin), body)
-            .await
-            .expect(200);
-        hooks.push(created.body["data"]["id"].as_i64().expect("an endpoint id"));
+        let receiver = crate::webhooks::Receiver::start(Duration::ZERO).await;
+        hooks.push(crate::webhooks::subscribe(portal, &receiver, json!(["*"])).await);
+        receivers.push(receiver);
     }
     for round in 0..10 {
         for app in &apps {

@@ -648,8 +648,8 @@ def state_valid_body(operation, body):
     if operation == ("POST", "/v1/admin/user") and "businessId" in body:
         return dict(body, businessId=BUSINESSES[next(SERIAL) % len(BUSINESSES)])
     if operation in {("POST", "/v1/admin/oauth/clients"), ("PUT", "/v1/admin/oauth/clients/{clientId}")}:
-        return dict(body, **{key: distinct_uris(body[key])
-                             for key in ("redirectUris", "postLogoutRedirectUris") if isinstance(body.get(key), list)})
+        return dict(body, **{key: distinct_uris(body[key]) for key in ("redirectUris", "postLogoutRedirectUris")
+                             if isinstance(body.get(key), list)})
     return body
 
 
