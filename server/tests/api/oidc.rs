@@ -2502,6 +2502,10 @@ async fn approve_and_exchange(
     if reply.status != StatusCode::OK {
         return (vec![reply.status.as_u16()], None);
     }
+    // A user forbidden meanwhile is asked to log in again (`login`), not sent back.
+    if reply.body["data"]["redirect"].is_null() {
+        return (vec![200], None);
+    }
     let Some(code) = sent_back(&reply).1.get("code").cloned() else {
         return (vec![200], None);
     };
