@@ -31,11 +31,13 @@ const PEER: ([u8; 4], u16) = ([127, 0, 0, 1], 5000);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    // The benchmark's log level; lines are formatted as usual and then dropped.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,server=info"))
-        .with_writer(std::io::sink)
-        .init();
+    // The benchmark's log level; lines are formatted as the portal's are, then dropped.
+    server::logging::init_with(
+        server::config::LogFormat::Text,
+        "warn,server=info",
+        false,
+        std::io::sink,
+    );
     let config = server::config::Config::load().expect("configuration");
     let password = std::env::var("OTE_ADMIN_PASSWORD").expect("OTE_ADMIN_PASSWORD");
     let portal = server::Portal::start(config).await.expect("portal");

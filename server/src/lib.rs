@@ -7,6 +7,7 @@
 pub mod bootstrap;
 pub mod console;
 pub mod housekeeping;
+pub mod logging;
 pub mod metrics;
 pub mod routes;
 // Handlers, one area each, each with its `routes()`.

@@ -191,7 +191,11 @@ impl Stamp for Track {
     fn request<B>(&self, request: &mut Request<B>) -> Started {
         Started {
             metrics: self.0.clone(),
-            route: request.extensions().get::<MatchedPath>().cloned(),
+            route: request
+                .extensions()
+                .get::<MatchedPath>()
+                .filter(|route| !crate::api::UNKNOWN.contains(&route.as_str()))
+                .cloned(),
             method: method_label(request.method()),
             start: Instant::now(),
         }

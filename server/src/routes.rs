@@ -74,7 +74,7 @@ pub fn router_with(state: AppState, layers: &[Layer]) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .nest("/v1", api)
+        .merge(api)
         .merge(protocol)
         .leptos_routes_with_context(&state, pages, policy, move || app::shell(leptos.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(

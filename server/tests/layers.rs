@@ -22,6 +22,7 @@ const STOREYS: &[(&str, &[&str])] = &[
             "api$",
             "console",
             "housekeeping",
+            "logging",
             "bootstrap",
             "metrics",
         ],

@@ -27,7 +27,7 @@ struct TokenRow {
 }
 
 /// Create a personal token; the answer is the only time it is shown.
-#[utoipa::path(post, path = "/user/tokens", tag = "tokens", security(("token" = [])), request_body = NewPersonalToken,
+#[utoipa::path(post, path = "/v1/user/tokens", tag = "tokens", security(("token" = [])), request_body = NewPersonalToken,
     responses(
         (status = 200, description = "Created: `data.token` (shown only now) and its `id`", body = Envelope<CreatedToken>),
         (status = 401, description = "No valid token", body = Message),
@@ -85,7 +85,7 @@ pub async fn create(
 
 /// The caller's personal tokens that have not expired, newest first (never the tokens
 /// themselves).
-#[utoipa::path(get, path = "/user/tokens", tag = "tokens", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/user/tokens", tag = "tokens", security(("token" = [])),
     responses(
         (status = 200, description = "The caller's tokens", body = Envelope<Vec<PersonalToken>>),
         (status = 401, description = "No valid token", body = Message),
@@ -119,7 +119,7 @@ pub async fn list(State(state): State<AppState>, Approved(caller): Approved) -> 
 }
 
 /// Revoke one of the caller's personal tokens; it is refused at once everywhere.
-#[utoipa::path(delete, path = "/user/tokens/{id}", tag = "tokens", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/user/tokens/{id}", tag = "tokens", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The token's id")),
     responses(
         (status = 200, description = "Revoked", body = Message),

@@ -21,7 +21,7 @@ struct SessionRow {
 }
 
 /// Where the caller is signed in, most recently seen first.
-#[utoipa::path(get, path = "/user/sessions", tag = "sessions", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/user/sessions", tag = "sessions", security(("token" = [])),
     responses(
         (status = 200, description = "The caller's sessions; `current` marks this one", body = Envelope<Vec<Session>>),
         (status = 401, description = "No valid token", body = Message),
@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Reply<Vec<Se
 
 /// End one of the caller's sessions (this one too, if named): its tokens are refused at
 /// once.
-#[utoipa::path(delete, path = "/user/sessions/{id}", tag = "sessions", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/user/sessions/{id}", tag = "sessions", security(("token" = [])),
     params(("id" = String, Path, pattern = "^[0-9a-f]{32}$", description = "The session's id")),
     responses(
         (status = 200, description = "Ended", body = Message),
@@ -88,7 +88,7 @@ pub async fn end(State(state): State<AppState>, caller: Caller, SessionId(id): S
 }
 
 /// End every session of the caller but this one.
-#[utoipa::path(delete, path = "/user/sessions", tag = "sessions", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/user/sessions", tag = "sessions", security(("token" = [])),
     responses(
         (status = 200, description = "Every other session ended", body = Message),
         (status = 401, description = "No valid token", body = Message),

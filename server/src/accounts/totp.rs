@@ -45,7 +45,7 @@ fn qr_svg(uri: &str) -> Result<String, ApiError> {
 }
 
 /// Start enrolling: a new secret, not yet active, as text, URI and QR code.
-#[utoipa::path(post, path = "/user/totp", tag = "totp", security(("token" = [])),
+#[utoipa::path(post, path = "/v1/user/totp", tag = "totp", security(("token" = [])),
     responses(
         (status = 200, description = "A new secret; confirm it with a code (PUT)", body = Envelope<TotpEnrolment>),
         (status = 401, description = "No valid token", body = Message),
@@ -92,7 +92,7 @@ pub async fn enrol(State(state): State<AppState>, Approved(caller): Approved) ->
 
 /// Confirm the new secret with a code from the app: two-factor sign-in is on, every other
 /// session of the caller ends, and the answer holds the recovery codes (shown only now).
-#[utoipa::path(put, path = "/user/totp", tag = "totp", security(("token" = [])), request_body = TotpCode,
+#[utoipa::path(put, path = "/v1/user/totp", tag = "totp", security(("token" = [])), request_body = TotpCode,
     responses(
         (status = 200, description = "On; the caller's other sessions ended; `data.recoveryCodes` are ten single-use codes", body = Envelope<RecoveryCodes>),
         (status = 401, description = "No valid token", body = Message),
@@ -172,7 +172,7 @@ pub async fn confirm(
 
 /// Turn two-factor sign-in off with the caller's password and a current code (or a
 /// recovery code); every other session of the caller ends.
-#[utoipa::path(delete, path = "/user/totp", tag = "totp", security(("token" = [])), request_body = TotpDisable,
+#[utoipa::path(delete, path = "/v1/user/totp", tag = "totp", security(("token" = [])), request_body = TotpDisable,
     responses(
         (status = 200, description = "Off; the caller's other sessions ended", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -236,7 +236,7 @@ pub async fn disable(
 }
 
 /// Turn two-factor sign-in off for a user who lost the device; the user's sessions end.
-#[utoipa::path(delete, path = "/admin/user/{id}/totp", tag = "totp", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/admin/user/{id}/totp", tag = "totp", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Off; the user's sessions ended", body = Message),

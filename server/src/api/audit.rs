@@ -256,7 +256,7 @@ impl Search {
 
 /// The audit log, newest first, filtered; a business admin sees its own business's
 /// entries. `format=csv`: every match as one CSV file, streamed.
-#[utoipa::path(get, path = "/admin/audit", tag = "audit", security(("token" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "audit", security(("token" = [])), params(AuditQuery),
     responses(
         (status = 200, description = "A page of entries and `total`; with `format=csv`, every match as CSV \
             (`id,time,actor_id,actor,action,target_type,target_id,detail`, RFC 4180, a cell a spreadsheet \

@@ -40,7 +40,7 @@ fn view_filter(caller: &Caller) -> &'static str {
 }
 
 /// Request a business; the caller becomes its owner and first member.
-#[utoipa::path(post, path = "/business", tag = "businesses", security(("token" = [])), request_body = NewBusiness,
+#[utoipa::path(post, path = "/v1/business", tag = "businesses", security(("token" = [])), request_body = NewBusiness,
     responses(
         (status = 200, description = "Requested, status 0; `data.id` is its id", body = Envelope<Created>),
         (status = 401, description = "No valid token", body = Message),
@@ -102,7 +102,7 @@ pub async fn create(
 
 /// The businesses the caller sees, with a case-insensitive `name` filter and a `status`
 /// filter.
-#[utoipa::path(get, path = "/business", tag = "businesses", security(("token" = [])), params(BusinessQuery),
+#[utoipa::path(get, path = "/v1/business", tag = "businesses", security(("token" = [])), params(BusinessQuery),
     responses(
         (status = 200, description = "A page of businesses and `total`", body = Envelope<Vec<Business>>),
         (status = 401, description = "No valid token", body = Message),
@@ -153,7 +153,7 @@ pub async fn list(
 }
 
 /// One business, if the caller sees it (404 otherwise).
-#[utoipa::path(get, path = "/business/id/{id}", tag = "businesses", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/business/id/{id}", tag = "businesses", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The business's id")),
     responses(
         (status = 200, description = "The business", body = Envelope<Business>),
@@ -181,7 +181,7 @@ pub async fn get(State(state): State<AppState>, Approved(caller): Approved, Id(i
 
 /// Approve (1) or disapprove (2) a business, with a comment. Approval makes its owner
 /// a business admin.
-#[utoipa::path(put, path = "/admin/business/{id}", tag = "businesses", security(("token" = [])),
+#[utoipa::path(put, path = "/v1/admin/business/{id}", tag = "businesses", security(("token" = [])),
     request_body = BusinessAudit, params(("id" = i64, Path, minimum = 1, description = "The business's id")),
     responses(
         (status = 200, description = "Audited", body = Message),
@@ -255,7 +255,7 @@ pub async fn audit(
 }
 
 /// Delete a business: status 3, its members leave it, the row stays.
-#[utoipa::path(delete, path = "/admin/business/{id}", tag = "businesses", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/admin/business/{id}", tag = "businesses", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The business's id")),
     responses(
         (status = 200, description = "Deleted", body = Message),

@@ -17,7 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Pending users (status 0, not deleted, never the system administrator) and pending
 /// businesses (status 0): their counts and the oldest registration or request time.
-#[utoipa::path(get, path = "/admin/queue", tag = "queue", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/admin/queue", tag = "queue", security(("token" = [])),
     responses(
         (status = 200, description = "The counts and the oldest waiting times (Unix seconds, `null` when none waits)", body = Envelope<Queue>),
         (status = 401, description = "No valid token", body = Message),

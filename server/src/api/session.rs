@@ -37,7 +37,7 @@ struct LoginRow {
 /// Log in: `{user, password}` (and `code` with two-factor sign-in) → `{token}` of a new
 /// session, and a device cookie (`ote_device`, HttpOnly, sent only here) that lets this
 /// browser sign in as this user while others have locked the name.
-#[utoipa::path(post, path = "/authorization", tag = "session", request_body = Credentials,
+#[utoipa::path(post, path = "/v1/authorization", tag = "session", request_body = Credentials,
     responses(
         (status = 200, description = "`token` holds the JWT (valid one hour)", body = Message),
         (status = 401, description = "Unknown user or wrong password (one message for both); with two-factor sign-in, `code: a one-time code is required` or a wrong or spent code", body = Message),
@@ -132,7 +132,7 @@ pub async fn login(
 }
 
 /// A new token with a new expiry; the presented one is revoked.
-#[utoipa::path(put, path = "/authorization", tag = "session", security(("token" = [])),
+#[utoipa::path(put, path = "/v1/authorization", tag = "session", security(("token" = [])),
     responses(
         (status = 200, description = "`token` holds the new JWT", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -148,7 +148,7 @@ pub async fn refresh(State(state): State<AppState>, caller: Caller) -> Reply {
 }
 
 /// Log out: the presented token is revoked and its session ends.
-#[utoipa::path(delete, path = "/authorization", tag = "session", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/authorization", tag = "session", security(("token" = [])),
     responses(
         (status = 200, description = "Revoked", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -186,7 +186,7 @@ async fn revoke(state: &AppState, caller: &Caller, end_session: bool) -> Result<
 }
 
 /// The caller's name, role and the platform flags.
-#[utoipa::path(get, path = "/authorization", tag = "session", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/authorization", tag = "session", security(("token" = [])),
     responses(
         (status = 200, description = "The caller", body = Envelope<Authorization>),
         (status = 401, description = "No valid token", body = Message),

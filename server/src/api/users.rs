@@ -35,7 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Register: the new user waits, status 0, for the system administrator's approval.
-#[utoipa::path(post, path = "/user", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/v1/user", tag = "users", request_body = NewUser,
     responses(
         (status = 200, description = "Registered; `data.id` is the new user's id", body = Envelope<Created>),
         (status = 409, description = "Name or phone taken", body = Message),
@@ -70,7 +70,7 @@ pub async fn register(
 
 /// Change the caller's own password; every token issued before stops working. A wrong
 /// old password counts toward the login throttle of the caller's name.
-#[utoipa::path(put, path = "/user", tag = "users", security(("token" = [])), request_body = PasswordChange,
+#[utoipa::path(put, path = "/v1/user", tag = "users", security(("token" = [])), request_body = PasswordChange,
     responses(
         (status = 200, description = "Changed; log in again", body = Message),
         (status = 401, description = "No valid token", body = Message),
@@ -140,7 +140,7 @@ async fn set_password(
 
 /// The users the caller administers: all for the system administrator, its business's
 /// for a business admin.
-#[utoipa::path(get, path = "/admin/user", tag = "users", security(("token" = [])), params(UserQuery),
+#[utoipa::path(get, path = "/v1/admin/user", tag = "users", security(("token" = [])), params(UserQuery),
     responses(
         (status = 200, description = "A page of users and `total`", body = Envelope<Vec<User>>),
         (status = 401, description = "No valid token", body = Message),
@@ -205,7 +205,7 @@ pub async fn list(
 
 /// The members of a business, by id: any business for the system administrator, only its
 /// own for a business admin (another is 404, as if it did not exist).
-#[utoipa::path(get, path = "/business/{id}/members", tag = "businesses", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/business/{id}/members", tag = "businesses", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The business's id"), PageQuery),
     responses(
         (status = 200, description = "A page of its members (not deleted), by id, and `total`", body = Envelope<Vec<User>>),
@@ -251,7 +251,7 @@ pub async fn members(
 
 /// Create a user, approved at once, in the caller's business (the system administrator
 /// may name one with `businessId`, else none).
-#[utoipa::path(post, path = "/admin/user", tag = "users", security(("token" = [])), request_body = NewUser,
+#[utoipa::path(post, path = "/v1/admin/user", tag = "users", security(("token" = [])), request_body = NewUser,
     responses(
         (status = 200, description = "Created; `data.id` is the new user's id", body = Envelope<Created>),
         (status = 401, description = "No valid token", body = Message),
@@ -310,7 +310,7 @@ pub async fn create(
 }
 
 /// Audit a user: set `status` 0-3. Statuses 2 and 3 end the user's tokens at once.
-#[utoipa::path(put, path = "/admin/user/{id}", tag = "users", security(("token" = [])), request_body = UserAudit,
+#[utoipa::path(put, path = "/v1/admin/user/{id}", tag = "users", security(("token" = [])), request_body = UserAudit,
     params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Status set", body = Message),
@@ -357,7 +357,7 @@ pub async fn audit(
 }
 
 /// Reset another user's password; the user's tokens end.
-#[utoipa::path(put, path = "/admin/user/{id}/password", tag = "users", security(("token" = [])),
+#[utoipa::path(put, path = "/v1/admin/user/{id}/password", tag = "users", security(("token" = [])),
     request_body = PasswordReset, params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Password set", body = Message),
@@ -391,7 +391,7 @@ pub async fn reset_password(
 }
 
 /// Delete a user: the row stays for the audit log, the name and phone become free.
-#[utoipa::path(delete, path = "/admin/user/{id}", tag = "users", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/admin/user/{id}", tag = "users", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The user's id")),
     responses(
         (status = 200, description = "Deleted", body = Message),

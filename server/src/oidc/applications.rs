@@ -21,7 +21,7 @@ struct Row {
 }
 
 /// The applications the caller allowed, most recent first.
-#[utoipa::path(get, path = "/user/applications", tag = "oauth", operation_id = "applications_list", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/user/applications", tag = "oauth", operation_id = "applications_list", security(("token" = [])),
     responses(
         (status = 200, description = "The allowed applications", body = Envelope<Vec<AllowedApplication>>),
         (status = 401, description = "No valid token", body = Message),
@@ -49,7 +49,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Reply<Vec<Al
 }
 
 /// Forget the consent and end every token the application has of the caller.
-#[utoipa::path(delete, path = "/user/applications/{clientId}", tag = "oauth", operation_id = "applications_revoke", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/user/applications/{clientId}", tag = "oauth", operation_id = "applications_revoke", security(("token" = [])),
     params(("clientId" = String, Path, pattern = "^[0-9a-f]{24}$", description = "The application's client id")),
     responses(
         (status = 200, description = "Revoked", body = Message),

@@ -46,7 +46,7 @@ struct SessionRow {
 
 /// Answer an authorization request: with `approve` absent, what it needs (a redirect when
 /// nothing does); with `approve`, the person's decision.
-#[utoipa::path(post, path = "/oauth/authorize", tag = "oauth", security((), ("token" = [])), request_body = AuthorizeDecision,
+#[utoipa::path(post, path = "/v1/oauth/authorize", tag = "oauth", security((), ("token" = [])), request_body = AuthorizeDecision,
     responses(
         (status = 200, description = "`data.redirect` to follow, or `data.login` (sign in first), or a consent to ask for `data.client` and `data.scopes`", body = Envelope<AuthorizeAnswer>),
         (status = 403, description = "A personal token, or an account that must enrol in two-factor sign-in first", body = Message),

@@ -130,7 +130,7 @@ fn uri_list(uris: &[RedirectUri]) -> String {
 
 /// Register an application; the answer holds its id and, for a confidential one, its
 /// secret, shown only now.
-#[utoipa::path(post, path = "/admin/oauth/clients", tag = "oauth", operation_id = "clients_create", security(("token" = [])), request_body = NewClient,
+#[utoipa::path(post, path = "/v1/admin/oauth/clients", tag = "oauth", operation_id = "clients_create", security(("token" = [])), request_body = NewClient,
     responses(
         (status = 200, description = "Registered: `data.clientId`, and `data.clientSecret` (shown only now) unless public", body = Envelope<CreatedClient>),
         (status = 401, description = "No valid token", body = Message),
@@ -176,7 +176,7 @@ pub async fn create(
 }
 
 /// The registered applications, newest first (never their secrets).
-#[utoipa::path(get, path = "/admin/oauth/clients", tag = "oauth", operation_id = "clients_list", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/admin/oauth/clients", tag = "oauth", operation_id = "clients_list", security(("token" = [])),
     responses(
         (status = 200, description = "The applications", body = Envelope<Vec<Client>>),
         (status = 401, description = "No valid token", body = Message),
@@ -207,7 +207,7 @@ async fn locked(state: &AppState, conn: &mut AnyConnection, client_id: &str) -> 
 
 /// Change an application's name, URIs or whether it is enabled; the rest stays. A
 /// disabled application starts no sign-in and none of its tokens is accepted.
-#[utoipa::path(put, path = "/admin/oauth/clients/{clientId}", tag = "oauth", operation_id = "clients_update", security(("token" = [])), request_body = ClientChange,
+#[utoipa::path(put, path = "/v1/admin/oauth/clients/{clientId}", tag = "oauth", operation_id = "clients_update", security(("token" = [])), request_body = ClientChange,
     params(("clientId" = String, Path, pattern = "^[0-9a-f]{24}$", description = "The application's client id")),
     responses(
         (status = 200, description = "Changed", body = Message),
@@ -281,7 +281,7 @@ pub async fn update(
 }
 
 /// Remove an application: every token it was given, its codes and its consents end.
-#[utoipa::path(delete, path = "/admin/oauth/clients/{clientId}", tag = "oauth", operation_id = "clients_delete", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/admin/oauth/clients/{clientId}", tag = "oauth", operation_id = "clients_delete", security(("token" = [])),
     params(("clientId" = String, Path, pattern = "^[0-9a-f]{24}$", description = "The application's client id")),
     responses(
         (status = 200, description = "Removed", body = Message),

@@ -60,7 +60,7 @@ async fn record(
 }
 
 /// Register an endpoint; the answer holds its signing secret, shown only now.
-#[utoipa::path(post, path = "/admin/webhooks", tag = "webhooks", security(("token" = [])), request_body = NewWebhook,
+#[utoipa::path(post, path = "/v1/admin/webhooks", tag = "webhooks", security(("token" = [])), request_body = NewWebhook,
     responses(
         (status = 200, description = "Registered: `data.secret` (shown only now) and `data.id`", body = Envelope<CreatedWebhook>),
         (status = 401, description = "No valid token", body = Message),
@@ -110,7 +110,7 @@ pub async fn create(
 }
 
 /// Every endpoint (never their secrets).
-#[utoipa::path(get, path = "/admin/webhooks", tag = "webhooks", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/admin/webhooks", tag = "webhooks", security(("token" = [])),
     responses(
         (status = 200, description = "The endpoints", body = Envelope<Vec<Webhook>>),
         (status = 401, description = "No valid token", body = Message),
@@ -142,7 +142,7 @@ async fn find(tx: &mut AnyConnection, state: &AppState, id: i64) -> ApiResult<We
 }
 
 /// Change an endpoint's `url`, `events`, `description` or `enabled`.
-#[utoipa::path(put, path = "/admin/webhooks/{id}", tag = "webhooks", security(("token" = [])), request_body = WebhookChange,
+#[utoipa::path(put, path = "/v1/admin/webhooks/{id}", tag = "webhooks", security(("token" = [])), request_body = WebhookChange,
     params(("id" = i64, Path, minimum = 1, description = "The endpoint's id")),
     responses(
         (status = 200, description = "Changed", body = Message),
@@ -207,7 +207,7 @@ pub async fn update(
 }
 
 /// Remove an endpoint and its deliveries.
-#[utoipa::path(delete, path = "/admin/webhooks/{id}", tag = "webhooks", security(("token" = [])),
+#[utoipa::path(delete, path = "/v1/admin/webhooks/{id}", tag = "webhooks", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The endpoint's id")),
     responses(
         (status = 200, description = "Removed", body = Message),
@@ -256,7 +256,7 @@ struct DeliveryRow {
 }
 
 /// An endpoint's deliveries, newest first.
-#[utoipa::path(get, path = "/admin/webhooks/{id}/deliveries", tag = "webhooks", security(("token" = [])),
+#[utoipa::path(get, path = "/v1/admin/webhooks/{id}/deliveries", tag = "webhooks", security(("token" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The endpoint's id"), PageQuery),
     responses(
         (status = 200, description = "A page of deliveries and `total`", body = Envelope<Vec<Delivery>>),
@@ -319,7 +319,7 @@ pub async fn deliveries(
 }
 
 /// Send a failed delivery again (retries start afresh).
-#[utoipa::path(post, path = "/admin/webhooks/{id}/deliveries/{deliveryId}/retry", tag = "webhooks", security(("token" = [])),
+#[utoipa::path(post, path = "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry", tag = "webhooks", security(("token" = [])),
     params(
         ("id" = i64, Path, minimum = 1, description = "The endpoint's id"),
         ("deliveryId" = i64, Path, minimum = 1, description = "The delivery's id"),

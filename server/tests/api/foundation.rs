@@ -17,8 +17,17 @@ async fn healthz_answers_while_serving_and_readyz_when_the_database_does() {
 #[tokio::test]
 async fn unknown_v1_routes_get_a_json_404() {
     let portal = TestPortal::start().await;
-    let reply = portal.get("/v1/nothing/here", None).await.expect(404);
-    assert_eq!(reply.message(), "no such endpoint: GET /v1/nothing/here");
+    // Every path under /v1 (and /v1 itself, with or without its slash), any method.
+    for (method, path) in [
+        (Method::GET, "/v1/nothing/here"),
+        (Method::GET, "/v1"),
+        (Method::GET, "/v1/"),
+        (Method::DELETE, "/v1/authorization/"),
+        (Method::POST, "/v1//authorization"),
+    ] {
+        let reply = portal.call(method.clone(), path, None, None).await.expect(404);
+        assert_eq!(reply.message(), format!("no such endpoint: {method} {path}"));
+    }
     let reply = portal
         .call(Method::PATCH, "/v1/authorization", None, None)
         .await
