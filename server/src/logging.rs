@@ -3,10 +3,10 @@
 //!
 //! `RUST_LOG` made only of `target=level` directives (the usual case) becomes a `Targets`
 //! filter; one that names spans or fields (`[request{path=/v1/user}]=debug`) becomes an
-//! `EnvFilter`. Both read the same syntax, but `EnvFilter` tracks every span it might
-//! match and takes a shared read lock at each span's creation, entry, exit and close,
-//! four or more times per request on a lock that both cores write to: the request span
-//! cost a sixth of the read's throughput with it (bench/README.md).
+//! `EnvFilter`. Both read the same syntax, but `EnvFilter` keeps a map of the spans it
+//! might match and takes its read lock at each span's creation, entry, exit and close, even
+//! when no directive names a span: four or more times a request, on a lock word that both
+//! cores write to (bench/README.md).
 //!
 //! Text lines write their fields through `Fields`: the same text as tracing-subscriber's
 //! own, but a plain `name=value` is written directly when there are no colours, where the
@@ -36,7 +36,11 @@ const DEFAULT: &str = "info,sqlx=warn";
 /// Installs the log for this process, to standard output; an unusable `RUST_LOG` is
 /// reported in the log and the default used.
 pub fn init(format: LogFormat) {
-    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| DEFAULT.into());
+    // Unset or empty: the default (an empty `Targets` would log nothing at all).
+    let directives = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|directives| !directives.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT.into());
     let ansi = std::io::stdout().is_terminal();
     init_with(format, &directives, ansi, std::io::stdout);
 }
