@@ -111,7 +111,7 @@ impl Filter {
 /// Writes a new span's fields for the text lines (`Fields`, no colours) into a string of
 /// `SPAN_FIELDS` bytes, before the fmt layer would (it writes them only when no layer has).
 /// A request's three fields grew an empty string five times.
-pub struct Presized;
+struct Presized;
 
 const SPAN_FIELDS: usize = 128;
 
@@ -131,7 +131,7 @@ where
 }
 
 /// tracing-subscriber's `DefaultFields`, with a shortcut for plain fields without colours.
-pub struct Fields;
+struct Fields;
 
 impl<'writer> FormatFields<'writer> for Fields {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> text::Result {
